@@ -1,0 +1,29 @@
+#pragma once
+// Portable FWHT kernels: the reference every SIMD back end must match, and the fallback.
+
+#include <cstddef>
+
+#include "rotq/detail/hadamard_base.hpp"
+
+namespace rotq {
+namespace detail {
+
+/// out = scale * S_n in, n = 2^log2n, Sylvester (natural) order; in == out allowed.
+template <class T>
+void sylvester_portable(const T* in, T* out, std::size_t log2n, T scale) {
+  const std::size_t n = std::size_t{1} << log2n;
+  if (in != out)
+    for (std::size_t i = 0; i < n; ++i) out[i] = in[i];
+  for (std::size_t h = 1; h < n; h <<= 1)
+    for (std::size_t i = 0; i < n; i += 2 * h)
+      for (std::size_t j = i; j < i + h; ++j) {
+        const T a = out[j], b = out[j + h];
+        out[j] = a + b;
+        out[j + h] = a - b;
+      }
+  if (scale != T(1))
+    for (std::size_t i = 0; i < n; ++i) out[i] *= scale;
+}
+
+}  // namespace detail
+}  // namespace rotq

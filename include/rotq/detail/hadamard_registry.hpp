@@ -1,0 +1,101 @@
+#pragma once
+// Where rotq finds H_m: built on first use from a construction, or registered by the caller, and
+// cached for the life of the process. Thread-safe.
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <utility>
+
+#include "rotq/detail/hadamard_base.hpp"
+
+namespace rotq {
+namespace detail {
+
+/// Largest base order the Paley constructions are used for. Applying H_m costs about m / 7
+/// additions per element, so much larger bases would make the "fast" transform a slow one;
+/// register_hadamard_base accepts any order.
+inline constexpr std::size_t max_constructed_base_order = 4096;
+
+/// n with every factor 2 removed (0 for 0).
+constexpr std::size_t odd_part(std::size_t n) {
+  if (n == 0) return 0;
+  while (n % 2 == 0) n /= 2;
+  return n;
+}
+
+constexpr bool is_power_of_two(std::size_t n) { return n != 0 && (n & (n - 1)) == 0; }
+
+constexpr std::size_t log2_exact(std::size_t n) {
+  std::size_t k = 0;
+  while ((std::size_t{1} << k) < n) ++k;
+  return k;
+}
+
+/// True when x has an odd number of set bits: S_p[i][j] = (-1)^parity(i & j).
+constexpr bool parity(std::size_t x) {
+  bool odd = false;
+  for (; x != 0; x &= x - 1) odd = !odd;
+  return odd;
+}
+
+class hadamard_registry {
+public:
+  static hadamard_registry& instance() {
+    static hadamard_registry registry;
+    return registry;
+  }
+
+  /// True when a construction reaches m or a matrix of order m was registered.
+  bool available(std::size_t m) const {
+    {
+      std::shared_lock<std::shared_mutex> lock(mutex_);
+      if (bases_.count(m) != 0) return true;
+    }
+    return constructible(m);
+  }
+
+  /// H_m, built on first use; null when no construction reaches m and none was registered.
+  std::shared_ptr<const hadamard_base> find(std::size_t m) {
+    {
+      std::shared_lock<std::shared_mutex> lock(mutex_);
+      const auto it = bases_.find(m);
+      if (it != bases_.end()) return it->second;
+    }
+    sign_matrix h = construct(m);
+    if (h.empty()) return nullptr;
+    auto base = std::make_shared<const hadamard_base>(m, std::move(h));
+    std::unique_lock<std::shared_mutex> lock(mutex_);
+    return bases_.emplace(m, std::move(base)).first->second;  // a concurrent builder may have won
+  }
+
+  /// Replaces (or adds) H_m. The caller has checked that `h` is a Hadamard matrix.
+  void insert(std::size_t m, sign_matrix h) {
+    auto base = std::make_shared<const hadamard_base>(m, std::move(h));
+    std::unique_lock<std::shared_mutex> lock(mutex_);
+    bases_[m] = std::move(base);
+  }
+
+  static bool constructible(std::size_t m) {
+    if (m > max_constructed_base_order) return false;
+    return paley1_reaches(m) || paley2_reaches(m) || find_block_circulant_design(m) != nullptr;
+  }
+
+private:
+  static sign_matrix construct(std::size_t m) {
+    if (m > max_constructed_base_order) return {};
+    if (paley1_reaches(m)) return paley1(m);
+    if (paley2_reaches(m)) return paley2(m);
+    if (const block_circulant_design* design = find_block_circulant_design(m))
+      return block_circulant(*design);
+    return {};
+  }
+
+  mutable std::shared_mutex mutex_;
+  std::map<std::size_t, std::shared_ptr<const hadamard_base>> bases_;
+};
+
+}  // namespace detail
+}  // namespace rotq

@@ -1,0 +1,264 @@
+#pragma once
+// The Walsh-Hadamard family: which sizes exist, the fast transform, the dense matrix, random signs.
+//
+// H_n for n = m * 2^k is (H_m (x) S_p) / sqrt(n) with p = n / m and S_p the Sylvester matrix
+// (algorithms.md 1.2): a row is viewed as m contiguous chunks of p ("K-major"), each chunk gets
+// S_p, then the chunks are mixed by H_m. For powers of two m = 1 and H_n = S_n / sqrt(n), which is
+// symmetric; for m > 1, H_n is orthogonal but not symmetric, and fwht_transposed applies H_n^T.
+
+#include <Eigen/Core>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "rotq/detail/fwht_kernels.hpp"
+#include "rotq/detail/hadamard_registry.hpp"
+#include "rotq/detail/splitmix64.hpp"
+#include "rotq/error.hpp"
+#include "rotq/view.hpp"
+
+namespace rotq {
+
+/// orthonormal: H_n / sqrt(n), its own inverse up to transposition (the default everywhere).
+/// none: the raw +-1 butterflies, for callers that fold the 1/sqrt(n) scale elsewhere.
+enum class normalization { orthonormal, none };
+
+/// True iff rotq can build the order-n transform: n a power of two, or n = m * 2^k where
+/// m = 4 * odd(n) divides n and rotq holds a Hadamard matrix of order m (every multiple of 4 up
+/// to 664 except 324, 436 and 596, which must be registered; larger m that a Paley construction
+/// reaches, up to 4096; and any order given to register_hadamard_base). Never throws.
+inline bool hadamard_supported(std::size_t n) {
+  if (n == 0) return false;
+  const std::size_t odd = detail::odd_part(n);
+  if (odd == 1) return true;
+  const std::size_t m = 4 * odd;
+  return n % m == 0 && detail::hadamard_registry::instance().available(m);
+}
+
+/// The m of n = m * 2^k that rotq uses: 1 for powers of two, else 4 * odd(n). Throws rotq::error
+/// for an unsupported n.
+inline std::size_t hadamard_base_order(std::size_t n) {
+  ROTQ_EXPECTS(hadamard_supported(n),
+               "n = " << n << " is not a supported Hadamard size; expected a power of two or "
+                       "n = m * 2^k with m = 4 * (odd part of n) dividing n and a Hadamard "
+                       "matrix of order m known to rotq (see rotq::register_hadamard_base)");
+  const std::size_t odd = detail::odd_part(n);
+  return odd == 1 ? 1 : 4 * odd;
+}
+
+/// Adds (or replaces) the base matrix of order m: `signs` holds m * m entries of +1 / -1,
+/// row-major. Throws rotq::error unless m is a base order (4 * odd, odd > 1), every entry is +-1
+/// and H H^T = m I exactly. Use it for orders no construction reaches (324, 436, 596) or to match
+/// another project's exact matrix; it affects every later transform of a size with this base.
+inline void register_hadamard_base(std::size_t m, const std::vector<std::int8_t>& signs) {
+  ROTQ_EXPECTS(m % 4 == 0 && detail::odd_part(m) > 1,
+               "m = " << m << " is not a base order; expected 4 * odd with odd > 1 (12, 20, 28, "
+                       "...): powers of two always use the Sylvester matrix");
+  ROTQ_EXPECTS(signs.size() == m * m, "signs.size() = " << signs.size() << ", expected m * m = "
+                                                        << m * m);
+  for (std::size_t i = 0; i < signs.size(); ++i)
+    ROTQ_EXPECTS(signs[i] == 1 || signs[i] == -1,
+                 "signs[" << i << "] = " << int(signs[i]) << ", expected +1 or -1");
+  ROTQ_EXPECTS(detail::is_hadamard(signs, m),
+               "the " << m << " x " << m << " matrix given is not a Hadamard matrix (H H^T != "
+                      << m << " I)");
+  detail::hadamard_registry::instance().insert(m, signs);
+}
+
+/// Reads a base matrix from a text file of m lines of m characters, '+' for +1 and '-' for -1 (the
+/// format of shared/hadamard/), registers it and returns m. Throws rotq::error naming the file and
+/// line for a missing file or a malformed line, and as register_hadamard_base for a bad matrix.
+inline std::size_t load_hadamard_base(const std::string& path) {
+  std::ifstream in(path);
+  ROTQ_EXPECTS(in.good(), "cannot open '" << path << "'");
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) lines.push_back(line);
+  }
+  const std::size_t m = lines.size();
+  ROTQ_EXPECTS(m > 0, "'" << path << "' holds no rows");
+  std::vector<std::int8_t> signs;
+  signs.reserve(m * m);
+  for (std::size_t r = 0; r < m; ++r) {
+    ROTQ_EXPECTS(lines[r].size() == m, "'" << path << "' line " << r + 1 << " has "
+                                           << lines[r].size() << " characters, expected " << m);
+    for (std::size_t c = 0; c < m; ++c) {
+      const char ch = lines[r][c];
+      ROTQ_EXPECTS(ch == '+' || ch == '-', "'" << path << "' line " << r + 1 << " column "
+                                               << c + 1 << " is '" << ch
+                                               << "', expected '+' or '-'");
+      signs.push_back(ch == '+' ? 1 : -1);
+    }
+  }
+  register_hadamard_base(m, signs);
+  return m;
+}
+
+/// The base matrix H_m (m = hadamard_base_order(n) for some supported n, or 1) as m * m signs,
+/// row-major: what a GPU transform uploads. Throws rotq::error when rotq holds no matrix of order m.
+inline std::vector<std::int8_t> hadamard_base_signs(std::size_t m) {
+  if (m == 1) return {1};
+  ROTQ_EXPECTS(m % 4 == 0 && detail::odd_part(m) > 1 && hadamard_supported(m),
+               "m = " << m << " is not a base order rotq holds; expected 1 or 4 * odd with a "
+                          "known Hadamard matrix");
+  return detail::hadamard_registry::instance().find(m)->signs;
+}
+
+/// The random Hadamard signs s_0..s_{n-1} (each +1 or -1) of `seed`: s_i = -1 when the top bit of
+/// output i of the SplitMix64 stream seeded with `seed` is set (algorithms.md 1.3). The GPU
+/// kernels derive the same signs from the same seed.
+inline std::vector<int> random_signs(std::size_t n, std::uint64_t seed) {
+  std::vector<int> signs(n);
+  for (std::size_t i = 0; i < n; ++i) signs[i] = detail::random_sign_at(seed, i);
+  return signs;
+}
+
+namespace detail {
+
+/// What one transform size needs: n = m * p, p = 2^log2p, and H_m when m > 1.
+struct fwht_shape {
+  std::size_t n = 0, m = 1, p = 0, log2p = 0;
+  std::shared_ptr<const hadamard_base> base;
+};
+
+inline fwht_shape resolve_fwht_shape(std::size_t n) {
+  fwht_shape shape;
+  shape.n = n;
+  shape.m = hadamard_base_order(n);
+  shape.p = n / shape.m;
+  shape.log2p = log2_exact(shape.p);
+  if (shape.m > 1) shape.base = hadamard_registry::instance().find(shape.m);
+  return shape;
+}
+
+template <class T>
+constexpr bool is_compute_type = std::is_same_v<T, float> || std::is_same_v<T, double>;
+template <class T>
+constexpr bool is_storage_type = std::is_same_v<T, Eigen::half> || std::is_same_v<T, Eigen::bfloat16>;
+
+/// Per-thread working memory, grown on demand, so repeated transforms allocate nothing.
+template <class T>
+T* thread_scratch(std::size_t count) {
+  thread_local std::vector<T> buffer;
+  if (buffer.size() < count) buffer.resize(count);
+  return buffer.data();
+}
+
+/// Work elements a transform of this shape needs: the mixed chunks and the group sums.
+inline std::size_t fwht_scratch_size(const fwht_shape& shape) {
+  if (shape.m == 1) return 0;
+  return shape.n + (std::size_t{1} << (shape.base->forward.group - 1)) * shape.p;
+}
+
+/// x <- H_n x (or H_n^T x) for float / double, with `work` of fwht_scratch_size elements.
+template <class T>
+void fwht_compute(T* x, const fwht_shape& shape, normalization norm, bool transposed, T* work) {
+  const auto& kernels = active_fwht_kernels<T>();
+  const T scale =
+      norm == normalization::orthonormal ? T(1 / std::sqrt(static_cast<double>(shape.n))) : T(1);
+  if (shape.m == 1) {
+    kernels.sylvester(x, x, shape.log2p, scale);
+    return;
+  }
+  // Mix the chunks into `work`, then transform each chunk back into x: H_m and S_p act on
+  // different indices, so the order is free, and this one needs no copy back.
+  const base_group_plan& plan = transposed ? shape.base->transposed : shape.base->forward;
+  kernels.apply_base(plan, x, work, shape.p, scale, work + shape.n);
+  for (std::size_t a = 0; a < shape.m; ++a)
+    kernels.sylvester(work + a * shape.p, x + a * shape.p, shape.log2p, T(1));
+}
+
+template <class T>
+void fwht_rows_dispatch(matrix_view<T> x, normalization norm, bool transposed) {
+  static_assert(is_compute_type<T> || is_storage_type<T>,
+                "rotq::fwht supports float and double, and Eigen::half / Eigen::bfloat16 storage");
+  if (x.rows == 0) return;
+  const fwht_shape shape = resolve_fwht_shape(x.cols);
+  const std::size_t n = shape.n;
+  if constexpr (is_compute_type<T>) {
+    T* work = thread_scratch<T>(fwht_scratch_size(shape));
+    for (std::size_t r = 0; r < x.rows; ++r) fwht_compute(x.row(r), shape, norm, transposed, work);
+  } else {
+    // Storage types: widen each row to float, transform in float, round back once.
+    float* work = thread_scratch<float>(fwht_scratch_size(shape) + n);
+    float* row = work + fwht_scratch_size(shape);
+    for (std::size_t r = 0; r < x.rows; ++r) {
+      T* xr = x.row(r);
+      for (std::size_t i = 0; i < n; ++i) row[i] = static_cast<float>(xr[i]);
+      fwht_compute(row, shape, norm, transposed, work);
+      for (std::size_t i = 0; i < n; ++i) xr[i] = static_cast<T>(row[i]);
+    }
+  }
+}
+
+}  // namespace detail
+
+/// In place, x <- H_n x for the n elements at x. T is float or double (computed in T), or
+/// Eigen::half / Eigen::bfloat16 (computed in float, rounded once). Every supported n works;
+/// throws rotq::error otherwise. NaN or Inf in x propagates into the outputs it mixes into
+/// (with H_m, all of them); nothing is checked on the hot path.
+template <class T>
+void fwht(T* x, std::size_t n, normalization norm = normalization::orthonormal) {
+  detail::fwht_rows_dispatch(matrix_view<T>(x, 1, n), norm, false);
+}
+
+/// In place, x <- H_n^T x: the inverse of fwht for the orthonormal normalisation. Equal to fwht
+/// for powers of two.
+template <class T>
+void fwht_transposed(T* x, std::size_t n, normalization norm = normalization::orthonormal) {
+  detail::fwht_rows_dispatch(matrix_view<T>(x, 1, n), norm, true);
+}
+
+/// Every row r of x (n = x.cols) becomes H_n r, i.e. X <- X H_n^T; rows may be strided.
+template <class T>
+void fwht_rows(matrix_view<T> x, normalization norm = normalization::orthonormal) {
+  detail::fwht_rows_dispatch(x, norm, false);
+}
+
+/// Every row r of x becomes H_n^T r, i.e. X <- X H_n: undoes fwht_rows (orthonormal).
+template <class T>
+void fwht_rows_transposed(matrix_view<T> x, normalization norm = normalization::orthonormal) {
+  detail::fwht_rows_dispatch(x, norm, true);
+}
+
+/// fwht_rows on a row-major Eigen matrix, map or block.
+template <class Dense, std::enable_if_t<is_row_major_dense_v<Dense>, int> = 0>
+void fwht_rows(Dense&& x, normalization norm = normalization::orthonormal) {
+  fwht_rows(as_view(std::forward<Dense>(x)), norm);
+}
+
+/// fwht_rows_transposed on a row-major Eigen matrix, map or block.
+template <class Dense, std::enable_if_t<is_row_major_dense_v<Dense>, int> = 0>
+void fwht_rows_transposed(Dense&& x, normalization norm = normalization::orthonormal) {
+  fwht_rows_transposed(as_view(std::forward<Dense>(x)), norm);
+}
+
+/// The dense H_n with exactly the map of fwht: fwht(x) == hadamard_matrix(n) * x. Built entry by
+/// entry from the definition, H_m[a][b] * (-1)^popcount(i & j) at (a*p + i, b*p + j), so it is an
+/// independent reference for the fast transform. Throws rotq::error for an unsupported n.
+inline Eigen::MatrixXd hadamard_matrix(std::size_t n,
+                                       normalization norm = normalization::orthonormal) {
+  const detail::fwht_shape shape = detail::resolve_fwht_shape(n);
+  const std::vector<std::int8_t> base = hadamard_base_signs(shape.m);
+  const double scale = norm == normalization::orthonormal ? 1.0 / std::sqrt(double(n)) : 1.0;
+  const auto size = static_cast<Eigen::Index>(n);
+  Eigen::MatrixXd h(size, size);
+  for (std::size_t r = 0; r < n; ++r) {
+    const std::size_t a = r / shape.p, i = r % shape.p;
+    for (std::size_t c = 0; c < n; ++c) {
+      const std::size_t b = c / shape.p, j = c % shape.p;
+      const int sylvester = detail::parity(i & j) ? -1 : 1;
+      h(Eigen::Index(r), Eigen::Index(c)) = scale * base[a * shape.m + b] * sylvester;
+    }
+  }
+  return h;
+}
+
+}  // namespace rotq

@@ -1,0 +1,83 @@
+#pragma once
+// Which instruction set the CPU kernels use: chosen once at first use, overridable for tests,
+// benchmarks and reproducibility (environment variable ROTQ_ISA or rotq::set_isa).
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "rotq/config.hpp"
+#include "rotq/error.hpp"
+
+namespace rotq {
+
+enum class isa { portable, avx2, avx512 };
+
+inline const char* isa_name(isa which) {
+  switch (which) {
+    case isa::avx2: return "avx2";
+    case isa::avx512: return "avx512";
+    default: return "portable";
+  }
+}
+
+/// True when rotq was compiled with kernels for `which` and this CPU can run them.
+inline bool isa_available(isa which) {
+  if (which == isa::portable) return true;
+#if ROTQ_HAS_X86_DISPATCH
+  __builtin_cpu_init();
+  if (which == isa::avx2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (which == isa::avx512)
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+#endif
+  return false;
+}
+
+namespace detail {
+
+inline isa best_available_isa() {
+  if (isa_available(isa::avx512)) return isa::avx512;
+  if (isa_available(isa::avx2)) return isa::avx2;
+  return isa::portable;
+}
+
+inline bool parse_isa(const char* text, isa& out) {
+  for (isa which : {isa::portable, isa::avx2, isa::avx512})
+    if (std::strcmp(text, isa_name(which)) == 0) {
+      out = which;
+      return true;
+    }
+  return false;
+}
+
+// The first use reads ROTQ_ISA (portable, avx2 or avx512); an unknown or unavailable value there
+// is an error rather than a silent fallback, so a benchmark never measures something else.
+inline std::atomic<int>& isa_state() {
+  static std::atomic<int> state([] {
+    isa chosen = best_available_isa();
+    if (const char* env = std::getenv("ROTQ_ISA"); env != nullptr && *env != '\0') {
+      ROTQ_EXPECTS(parse_isa(env, chosen),
+                   "ROTQ_ISA = '" << env << "': expected portable, avx2 or avx512");
+      ROTQ_EXPECTS(isa_available(chosen),
+                   "ROTQ_ISA = '" << env << "': this CPU (or this build) cannot run it");
+    }
+    return static_cast<int>(chosen);
+  }());
+  return state;
+}
+
+}  // namespace detail
+
+/// The instruction set the CPU kernels use now.
+inline isa active_isa() { return static_cast<isa>(detail::isa_state().load()); }
+
+/// Selects the instruction set for every later call, in every thread. Throws rotq::error when
+/// `which` is not available here.
+inline void set_isa(isa which) {
+  ROTQ_EXPECTS(isa_available(which),
+               "isa = " << isa_name(which) << " is not available on this CPU or in this build");
+  detail::isa_state().store(static_cast<int>(which));
+}
+
+}  // namespace rotq

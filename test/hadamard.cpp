@@ -1,0 +1,307 @@
+// Tests for <rotq/hadamard.hpp>: the fast transform against dense matrices built independently,
+// orthogonality, the Sylvester and K-major Kronecker structure, errors, strides, storage types.
+
+#include <rotq/hadamard.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "support/shared_data.hpp"
+
+namespace {
+
+Eigen::VectorXd random_vector(std::size_t n, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<double> dist;
+  Eigen::VectorXd v(static_cast<Eigen::Index>(n));
+  for (auto& x : v) x = dist(gen);
+  return v;
+}
+
+// S_n by the recursion S_2n = [[S_n, S_n], [S_n, -S_n]]: independent of rotq's code.
+Eigen::MatrixXd sylvester_by_recursion(std::size_t n) {
+  Eigen::MatrixXd s = Eigen::MatrixXd::Ones(1, 1);
+  while (static_cast<std::size_t>(s.rows()) < n) {
+    const Eigen::Index k = s.rows();
+    Eigen::MatrixXd next(2 * k, 2 * k);
+    next << s, s, s, -s;
+    s = next;
+  }
+  return s;
+}
+
+Eigen::MatrixXd kronecker(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
+  Eigen::MatrixXd k(a.rows() * b.rows(), a.cols() * b.cols());
+  for (Eigen::Index i = 0; i < a.rows(); ++i)
+    for (Eigen::Index j = 0; j < a.cols(); ++j)
+      k.block(i * b.rows(), j * b.cols(), b.rows(), b.cols()) = a(i, j) * b;
+  return k;
+}
+
+Eigen::MatrixXd base_matrix(std::size_t m) {
+  const auto signs = rotq::hadamard_base_signs(m);
+  Eigen::MatrixXd h(static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(m));
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t j = 0; j < m; ++j) h(Eigen::Index(i), Eigen::Index(j)) = signs[i * m + j];
+  return h;
+}
+
+// Sizes that exercise every construction: powers of two, Paley I (12, 20, 44), Paley II (28, 76),
+// Paley over GF(p^k) (52 = GF(25), 100 = GF(49), 244 = GF(3^5)), stored Williamson (92, 172),
+// Goethals-Seidel (188, 652), the 12 x 12 array (372) and the 28 x 28 array (532).
+const std::vector<std::size_t> kSizes = {1,    2,    4,     8,     16,    64,   256,  1024, 4096,
+                                         12,   24,   20,    80,    28,    112,  44,   76,   52,
+                                         100,  200,  244,   92,    172,   344,  11008, 188, 652,
+                                         1304, 372,  532,   1064};
+
+}  // namespace
+
+TEST_CASE("fwht equals the dense hadamard_matrix times x, in double", "[hadamard]") {
+  for (std::size_t n : kSizes) {
+    CAPTURE(n);
+    const Eigen::VectorXd x = random_vector(n, 7);
+    const Eigen::MatrixXd h = rotq::hadamard_matrix(n);
+    const Eigen::VectorXd expected = h * x;
+    Eigen::VectorXd y = x;
+    rotq::fwht(y.data(), n);
+    CHECK((y - expected).cwiseAbs().maxCoeff() <= 1e-12 * std::sqrt(double(n)) * x.cwiseAbs().maxCoeff());
+    Eigen::VectorXd t = x;
+    rotq::fwht_transposed(t.data(), n);
+    const Eigen::VectorXd expected_t = h.transpose() * x;
+    CHECK((t - expected_t).cwiseAbs().maxCoeff() <= 1e-12 * std::sqrt(double(n)) * x.cwiseAbs().maxCoeff());
+  }
+}
+
+TEST_CASE("float fwht agrees with the double reference to float rounding", "[hadamard]") {
+  for (std::size_t n : {std::size_t{4096}, std::size_t{11008}, std::size_t{652}, std::size_t{100}}) {
+    CAPTURE(n);
+    const Eigen::VectorXd x = random_vector(n, 11);
+    const Eigen::VectorXd expected = rotq::hadamard_matrix(n) * x;
+    Eigen::VectorXf y = x.cast<float>();
+    rotq::fwht(y.data(), n);
+    const double err = (y.cast<double>() - expected).cwiseAbs().maxCoeff();
+    // Each output is a sum of n terms through log2(p) butterflies and the H_m mixing.
+    CHECK(err <= 32 * std::numeric_limits<float>::epsilon() * std::sqrt(double(n)));
+  }
+}
+
+TEST_CASE("H H^T = I for every base order up to 664, with sampled powers of two", "[hadamard]") {
+  std::size_t checked = 0;
+  for (std::size_t m = 4; m <= 664; m += 4) {
+    if (!rotq::hadamard_supported(m)) continue;
+    const std::size_t k = (m / 4) % 3;  // 2^0, 2^1 or 2^2, spread over the orders
+    const std::size_t n = m << (m > 256 ? 0 : k);
+    CAPTURE(m, n);
+    const Eigen::MatrixXd h = rotq::hadamard_matrix(n);
+    const double err = (h * h.transpose() - Eigen::MatrixXd::Identity(h.rows(), h.cols()))
+                           .cwiseAbs()
+                           .maxCoeff();
+    CHECK(err < 1e-12);
+    ++checked;
+  }
+  // Every multiple of 4 up to 664 except the three unstructured orders and 648 = 2 * 324 (more
+  // only if this process registered them already).
+  CHECK(checked >= 166 - 4);
+}
+
+TEST_CASE("every multiple of 4 up to 664 is supported once 324, 436 and 596 are loaded",
+          "[hadamard]") {
+  for (std::size_t m : {324u, 436u, 596u}) {
+    CHECK_FALSE(rotq::hadamard_supported(m));
+    const std::string path = rotq_test::shared_file("hadamard/had" + std::to_string(m) + ".txt");
+    CHECK(rotq::load_hadamard_base(path) == m);
+  }
+  for (std::size_t m = 4; m <= 664; m += 4) {
+    CAPTURE(m);
+    CHECK(rotq::hadamard_supported(m));
+    CHECK(rotq::hadamard_supported(m * 64));
+  }
+  const Eigen::MatrixXd h = rotq::hadamard_matrix(436 * 2);
+  CHECK((h * h.transpose() - Eigen::MatrixXd::Identity(h.rows(), h.cols())).cwiseAbs().maxCoeff() <
+        1e-12);
+}
+
+TEST_CASE("power-of-two matrices equal the Sylvester recursion", "[hadamard]") {
+  for (std::size_t n = 1; n <= 512; n *= 2) {
+    CAPTURE(n);
+    CHECK(rotq::hadamard_matrix(n, rotq::normalization::none) == sylvester_by_recursion(n));
+    CHECK(rotq::hadamard_base_order(n) == 1);
+  }
+}
+
+TEST_CASE("m * 2^k sizes have the K-major Kronecker structure (H_m (x) S_p) / sqrt(n)",
+          "[hadamard]") {
+  for (std::size_t n : {std::size_t{24}, std::size_t{172}, std::size_t{344}, std::size_t{160},
+                        std::size_t{1504}}) {
+    CAPTURE(n);
+    const std::size_t m = rotq::hadamard_base_order(n), p = n / m;
+    const Eigen::MatrixXd expected =
+        kronecker(base_matrix(m), sylvester_by_recursion(p)) / std::sqrt(double(n));
+    CHECK((rotq::hadamard_matrix(n) - expected).cwiseAbs().maxCoeff() < 1e-15);
+  }
+  CHECK(rotq::hadamard_base_order(11008) == 172);
+  CHECK(rotq::hadamard_base_order(14336) == 28);
+  CHECK(rotq::hadamard_base_order(18944) == 148);
+}
+
+TEST_CASE("normalization none is the raw +-1 transform", "[hadamard]") {
+  for (std::size_t n : {std::size_t{64}, std::size_t{176}}) {
+    const Eigen::VectorXd x = random_vector(n, 3);
+    Eigen::VectorXd raw = x, unit = x;
+    rotq::fwht(raw.data(), n, rotq::normalization::none);
+    rotq::fwht(unit.data(), n);
+    CHECK((raw - std::sqrt(double(n)) * unit).cwiseAbs().maxCoeff() < 1e-11);
+    CHECK((rotq::hadamard_matrix(n, rotq::normalization::none) * x - raw).cwiseAbs().maxCoeff() <
+          1e-11);
+  }
+}
+
+TEST_CASE("fwht_transposed undoes fwht", "[hadamard]") {
+  for (std::size_t n : {std::size_t{1024}, std::size_t{172}, std::size_t{11008}}) {
+    const Eigen::VectorXd x = random_vector(n, 5);
+    Eigen::VectorXd y = x;
+    rotq::fwht(y.data(), n);
+    rotq::fwht_transposed(y.data(), n);
+    CHECK((y - x).cwiseAbs().maxCoeff() < 1e-12);
+  }
+}
+
+TEST_CASE("unsupported sizes are rejected with a message naming n", "[hadamard][errors]") {
+  for (std::size_t n : {std::size_t{0}, std::size_t{6}, std::size_t{10}, std::size_t{18},
+                        std::size_t{2672}, std::size_t{668}}) {
+    CAPTURE(n);
+    CHECK_FALSE(rotq::hadamard_supported(n));
+    CHECK_THROWS_WITH(rotq::hadamard_base_order(n),
+                      Catch::Contains("n = " + std::to_string(n) + " is not a supported"));
+    std::vector<float> x(n + 1, 1.0f);
+    CHECK_THROWS_AS(rotq::fwht(x.data(), n), rotq::error);
+    CHECK_THROWS_AS(rotq::hadamard_matrix(n), rotq::error);
+  }
+}
+
+TEST_CASE("NaN input propagates without a crash", "[hadamard]") {
+  std::vector<float> pow2(64, 1.0f), mixed(172, 1.0f);
+  pow2[5] = std::numeric_limits<float>::quiet_NaN();
+  mixed[5] = std::numeric_limits<float>::quiet_NaN();
+  rotq::fwht(pow2.data(), pow2.size());
+  rotq::fwht(mixed.data(), mixed.size());
+  // In S_n every output depends on every input; with H_m mixing, so does every output of 172.
+  for (float v : pow2) CHECK(std::isnan(v));
+  for (float v : mixed) CHECK(std::isnan(v));
+}
+
+TEST_CASE("fwht_rows transforms strided rows and leaves the padding alone", "[hadamard]") {
+  for (std::size_t n : {std::size_t{128}, std::size_t{172}}) {
+    const std::size_t rows = 5, stride = n + 3;
+    std::vector<double> data(rows * stride);
+    std::mt19937 gen(1);
+    std::normal_distribution<double> dist;
+    for (auto& v : data) v = dist(gen);
+    const std::vector<double> original = data;
+    rotq::fwht_rows(rotq::matrix_view<double>(data.data(), rows, n, stride));
+    const Eigen::MatrixXd h = rotq::hadamard_matrix(n);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const Eigen::Map<const Eigen::VectorXd> in(original.data() + r * stride, Eigen::Index(n));
+      const Eigen::Map<const Eigen::VectorXd> out(data.data() + r * stride, Eigen::Index(n));
+      CHECK((out - h * in).cwiseAbs().maxCoeff() < 1e-12);
+      for (std::size_t c = n; c < stride; ++c) CHECK(data[r * stride + c] == original[r * stride + c]);
+    }
+    rotq::fwht_rows_transposed(rotq::matrix_view<double>(data.data(), rows, n, stride));
+    for (std::size_t i = 0; i < data.size(); ++i) CHECK(data[i] == Approx(original[i]).margin(1e-12));
+  }
+}
+
+TEST_CASE("fwht_rows takes a row-major Eigen matrix directly", "[hadamard]") {
+  using row_major = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  row_major x = row_major::Random(3, 256);
+  const row_major original = x;
+  rotq::fwht_rows(x);
+  const Eigen::MatrixXf expected = original * rotq::hadamard_matrix(256).transpose().cast<float>();
+  CHECK((x - expected).cwiseAbs().maxCoeff() < 1e-5f);
+}
+
+TEST_CASE("half and bfloat16 storage are transformed in float and rounded once", "[hadamard]") {
+  const std::size_t n = 344;
+  const Eigen::VectorXd x = random_vector(n, 9);
+  const Eigen::VectorXd expected = rotq::hadamard_matrix(n) * x;
+  std::vector<Eigen::half> h(n);
+  std::vector<Eigen::bfloat16> b(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    h[i] = Eigen::half(float(x[Eigen::Index(i)]));
+    b[i] = Eigen::bfloat16(float(x[Eigen::Index(i)]));
+  }
+  rotq::fwht(h.data(), n);
+  rotq::fwht(b.data(), n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double e = expected[Eigen::Index(i)];
+    // Input rounding (relative 2^-11 / 2^-8 per element) spreads over the orthonormal map; output
+    // rounding adds half an ulp of the result.
+    CHECK(std::abs(double(float(h[i])) - e) <= 4e-3 * (1 + std::abs(e)));
+    CHECK(std::abs(double(float(b[i])) - e) <= 3e-2 * (1 + std::abs(e)));
+  }
+}
+
+TEST_CASE("random_signs follow the SplitMix64 stream of algorithms.md", "[hadamard]") {
+  // Expected strings computed with an independent Python implementation of the stream.
+  auto as_string = [](const std::vector<int>& s) {
+    std::string out;
+    for (int v : s) out += v < 0 ? '-' : '+';
+    return out;
+  };
+  CHECK(rotq::detail::splitmix64_at(0, 0) == 0xe220a8397b1dcdafull);
+  CHECK(as_string(rotq::random_signs(24, 0)) == "-++-+++-+-+-----+-+----+");
+  CHECK(as_string(rotq::random_signs(24, 42)) == "-++++-+-+-++---++++--+--");
+  CHECK(as_string(rotq::random_signs(24, ~std::uint64_t{0})) == "--++---+-++-+-+-+++++-++");
+  // Signs are balanced over a long stream.
+  const auto many = rotq::random_signs(1 << 16, 7);
+  long sum = 0;
+  for (int v : many) sum += v;
+  CHECK(std::abs(sum) < 1500);
+}
+
+TEST_CASE("register_hadamard_base validates and then drives the transform", "[hadamard][errors]") {
+  const std::vector<std::int8_t> original = rotq::hadamard_base_signs(12);
+  // A different Hadamard matrix of order 12: the original with rows 0 and 1 swapped and column 3
+  // negated.
+  std::vector<std::int8_t> other = original;
+  for (std::size_t j = 0; j < 12; ++j) std::swap(other[j], other[12 + j]);
+  for (std::size_t i = 0; i < 12; ++i) other[i * 12 + 3] = static_cast<std::int8_t>(-other[i * 12 + 3]);
+  rotq::register_hadamard_base(12, other);
+  CHECK(rotq::hadamard_base_signs(12) == other);
+  const Eigen::VectorXd x = random_vector(48, 2);
+  Eigen::VectorXd y = x;
+  rotq::fwht(y.data(), 48);
+  CHECK((y - rotq::hadamard_matrix(48) * x).cwiseAbs().maxCoeff() < 1e-12);
+  rotq::register_hadamard_base(12, original);  // restore for the rest of this process
+
+  std::vector<std::int8_t> broken = original;
+  broken[5] = static_cast<std::int8_t>(-broken[5]);
+  CHECK_THROWS_WITH(rotq::register_hadamard_base(12, broken), Catch::Contains("not a Hadamard"));
+  CHECK_THROWS_WITH(rotq::register_hadamard_base(12, std::vector<std::int8_t>(100, 1)),
+                    Catch::Contains("signs.size() = 100"));
+  CHECK_THROWS_WITH(rotq::register_hadamard_base(8, std::vector<std::int8_t>(64, 1)),
+                    Catch::Contains("m = 8 is not a base order"));
+  std::vector<std::int8_t> zero = original;
+  zero[0] = 0;
+  CHECK_THROWS_WITH(rotq::register_hadamard_base(12, zero), Catch::Contains("signs[0] = 0"));
+  CHECK_THROWS_WITH(rotq::load_hadamard_base("/nonexistent/had12.txt"),
+                    Catch::Contains("cannot open '/nonexistent/had12.txt'"));
+}
+
+TEST_CASE("concurrent first use of a base order builds it once and transforms correctly",
+          "[hadamard]") {
+  const std::size_t n = 236 * 4;
+  const Eigen::VectorXd x = random_vector(n, 4);
+  std::vector<Eigen::VectorXd> results(4, x);
+  std::vector<std::thread> threads;
+  for (auto& r : results) threads.emplace_back([&r, n] { rotq::fwht(r.data(), n); });
+  for (auto& t : threads) t.join();
+  const Eigen::VectorXd expected = rotq::hadamard_matrix(n) * x;
+  for (const auto& r : results) CHECK((r - expected).cwiseAbs().maxCoeff() < 1e-12);
+}
