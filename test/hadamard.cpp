@@ -7,8 +7,10 @@
 
 #include <cmath>
 #include <cstdint>
+#include <fstream>
 #include <limits>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -54,11 +56,12 @@ Eigen::MatrixXd base_matrix(std::size_t m) {
 
 // Sizes that exercise every construction: powers of two, Paley I (12, 20, 44), Paley II (28, 76),
 // Paley over GF(p^k) (52 = GF(25), 100 = GF(49), 244 = GF(3^5)), stored Williamson (92, 172),
-// Goethals-Seidel (188, 652), the 12 x 12 array (372) and the 28 x 28 array (532).
+// Goethals-Seidel (188, 652), the 12 x 12 array (372), the 28 x 28 array (532) and Miyamoto
+// (324 over GF(3^4), 436, 596).
 const std::vector<std::size_t> kSizes = {1,    2,    4,     8,     16,    64,   256,  1024, 4096,
                                          12,   24,   20,    80,    28,    112,  44,   76,   52,
                                          100,  200,  244,   92,    172,   344,  11008, 188, 652,
-                                         1304, 372,  532,   1064};
+                                         1304, 372,  532,   1064,  324,   648,  436,  596};
 
 }  // namespace
 
@@ -105,26 +108,44 @@ TEST_CASE("H H^T = I for every base order up to 664, with sampled powers of two"
     CHECK(err < 1e-12);
     ++checked;
   }
-  // Every multiple of 4 up to 664 except the three unstructured orders and 648 = 2 * 324 (more
-  // only if this process registered them already).
-  CHECK(checked >= 166 - 4);
+  // Every multiple of 4 up to 664, nothing registered.
+  CHECK(checked == 166);
 }
 
-TEST_CASE("every multiple of 4 up to 664 is supported once 324, 436 and 596 are loaded",
-          "[hadamard]") {
-  for (std::size_t m : {324u, 436u, 596u}) {
-    CHECK_FALSE(rotq::hadamard_supported(m));
-    const std::string path = rotq_test::shared_file("hadamard/had" + std::to_string(m) + ".txt");
-    CHECK(rotq::load_hadamard_base(path) == m);
-  }
+TEST_CASE("every multiple of 4 up to 664 is supported without loading a table", "[hadamard]") {
   for (std::size_t m = 4; m <= 664; m += 4) {
     CAPTURE(m);
     CHECK(rotq::hadamard_supported(m));
     CHECK(rotq::hadamard_supported(m * 64));
   }
-  const Eigen::MatrixXd h = rotq::hadamard_matrix(436 * 2);
-  CHECK((h * h.transpose() - Eigen::MatrixXd::Identity(h.rows(), h.cols())).cwiseAbs().maxCoeff() <
-        1e-12);
+}
+
+TEST_CASE("load_hadamard_base replaces a constructed base and drives the transform",
+          "[hadamard]") {
+  const std::vector<std::int8_t> constructed = rotq::hadamard_base_signs(436);
+  const std::string path = rotq_test::shared_file("hadamard/had436.txt");
+  std::vector<std::int8_t> table;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);)
+    for (char c : line) table.push_back(c == '+' ? 1 : -1);
+  REQUIRE(table.size() == 436u * 436u);
+  REQUIRE(table != constructed);  // Miyamoto's matrix is not the shared one
+
+  CHECK(rotq::load_hadamard_base(path) == 436);
+  CHECK(rotq::hadamard_base_signs(436) == table);
+  const std::size_t n = 436 * 2;
+  const Eigen::VectorXd x = random_vector(n, 6);
+  Eigen::VectorXd y = x;
+  rotq::fwht(y.data(), n);
+  Eigen::MatrixXd table_matrix(436, 436);
+  for (Eigen::Index i = 0; i < 436; ++i)
+    for (Eigen::Index j = 0; j < 436; ++j) table_matrix(i, j) = table[std::size_t(i * 436 + j)];
+  const Eigen::MatrixXd expected_h =
+      kronecker(table_matrix, sylvester_by_recursion(2)) / std::sqrt(double(n));
+  CHECK((y - expected_h * x).cwiseAbs().maxCoeff() < 1e-12);
+
+  rotq::register_hadamard_base(436, constructed);  // restore for the rest of this process
+  CHECK(rotq::hadamard_base_signs(436) == constructed);
 }
 
 TEST_CASE("power-of-two matrices equal the Sylvester recursion", "[hadamard]") {
@@ -138,7 +159,7 @@ TEST_CASE("power-of-two matrices equal the Sylvester recursion", "[hadamard]") {
 TEST_CASE("m * 2^k sizes have the K-major Kronecker structure (H_m (x) S_p) / sqrt(n)",
           "[hadamard]") {
   for (std::size_t n : {std::size_t{24}, std::size_t{172}, std::size_t{344}, std::size_t{160},
-                        std::size_t{1504}}) {
+                        std::size_t{1504}, std::size_t{648}}) {
     CAPTURE(n);
     const std::size_t m = rotq::hadamard_base_order(n), p = n / m;
     const Eigen::MatrixXd expected =
@@ -174,7 +195,7 @@ TEST_CASE("fwht_transposed undoes fwht", "[hadamard]") {
 
 TEST_CASE("unsupported sizes are rejected with a message naming n", "[hadamard][errors]") {
   for (std::size_t n : {std::size_t{0}, std::size_t{6}, std::size_t{10}, std::size_t{18},
-                        std::size_t{2672}, std::size_t{668}}) {
+                        std::size_t{2672}, std::size_t{668}, std::size_t{2932}}) {
     CAPTURE(n);
     CHECK_FALSE(rotq::hadamard_supported(n));
     CHECK_THROWS_WITH(rotq::hadamard_base_order(n),

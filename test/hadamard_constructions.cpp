@@ -1,12 +1,15 @@
-// Tests for the constructions behind <rotq/hadamard.hpp>: finite fields, Paley I and II, and the
-// stored block-circulant generators checked entry by entry against shared/hadamard/.
+// Tests for the constructions behind <rotq/hadamard.hpp>: finite fields, Paley I and II, the
+// stored block-circulant generators checked entry by entry against shared/hadamard/, and
+// Miyamoto's construction.
 
 #include <rotq/hadamard.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "support/shared_data.hpp"
 
@@ -19,6 +22,62 @@ rotq::detail::sign_matrix read_table(std::size_t m) {
     for (char c : line) h.push_back(c == '+' ? 1 : -1);
   return h;
 }
+
+// H H^T = m I exactly, counted independently of rotq::detail::is_hadamard: with the -1 entries as
+// set bits, rows i and j are orthogonal iff they differ in exactly m / 2 places.
+bool gram_is_m_identity(const rotq::detail::sign_matrix& h, std::size_t m) {
+  if (h.size() != m * m) return false;
+  const std::size_t words = (m + 63) / 64;
+  std::vector<std::uint64_t> bits(m * words, 0);
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t j = 0; j < m; ++j) {
+      if (h[i * m + j] != 1 && h[i * m + j] != -1) return false;
+      if (h[i * m + j] < 0) bits[i * words + j / 64] |= std::uint64_t{1} << (j % 64);
+    }
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t j = i + 1; j < m; ++j) {
+      std::size_t differ = 0;
+      for (std::size_t w = 0; w < words; ++w) {
+        // Bits counted by pairs, nibbles and bytes, inline: without -mpopcnt,
+        // __builtin_popcountll is a library call and makes this check five times slower.
+        std::uint64_t v = bits[i * words + w] ^ bits[j * words + w];
+        v -= (v >> 1) & 0x5555555555555555u;
+        v = (v & 0x3333333333333333u) + ((v >> 2) & 0x3333333333333333u);
+        v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0fu;
+        differ += static_cast<std::size_t>((v * 0x0101010101010101u) >> 56);
+      }
+      if (2 * differ != m) return false;
+    }
+  return true;
+}
+
+// q = p^k for an odd prime p, by trial division (independent of rotq's factor_prime_power).
+bool is_odd_prime_power(std::size_t q) {
+  if (q % 2 == 0 || q < 3) return false;
+  std::size_t p = 3;
+  while (p * p <= q && q % p != 0) p += 2;
+  if (q % p != 0) return true;  // no divisor up to sqrt(q): q itself is prime
+  while (q % p == 0) q /= p;
+  return q == 1;
+}
+
+// The whole H_n (n a multiple of 4 that rotq supports) as signs, through the public dense matrix.
+rotq::detail::sign_matrix whole_hadamard(std::size_t n) {
+  const Eigen::MatrixXd h = rotq::hadamard_matrix(n, rotq::normalization::none);
+  rotq::detail::sign_matrix signs(n * n);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < n; ++j)
+      signs[i * n + j] = static_cast<std::int8_t>(h(Eigen::Index(i), Eigen::Index(j)));
+  return signs;
+}
+
+// m = 4q (q a prime power, q = 1 mod 4) up to 4096 that neither Paley construction nor a stored
+// design reaches and whose H_{q-1} rotq builds: listed from the theorem's hypotheses by a separate
+// script, not from rotq's code.
+const std::vector<std::size_t> kMiyamotoOnlyOrders = {
+    324,  436,  596,  772,  932,  964,  1028, 1076, 1108, 1268, 1396, 1412, 1444, 1492, 1556,
+    1588, 1604, 1636, 1732, 1796, 1828, 1844, 2036, 2116, 2164, 2228, 2276, 2452, 2564, 2612,
+    2692, 2836, 2916, 3044, 3076, 3092, 3236, 3284, 3428, 3524, 3716, 3812, 3844, 4084};
 
 }  // namespace
 
@@ -112,5 +171,82 @@ TEST_CASE("the column-group plan costs what best_group_size promises", "[hadamar
           REQUIRE(lead * flip == entry);
         }
       }
+  }
+}
+
+TEST_CASE("Miyamoto's construction gives H H^T = 4q I for every prime power q = 1 mod 4 below 256",
+          "[hadamard][miyamoto]") {
+  std::size_t built = 0;
+  for (std::size_t q = 5; q < 256; q += 4) {
+    if (!is_odd_prime_power(q)) continue;
+    CAPTURE(q);
+    REQUIRE(rotq::detail::miyamoto_field_size(4 * q) == q);
+    // K of order q - 1 from the public transform: any Hadamard matrix will do.
+    const auto h = rotq::detail::miyamoto(4 * q, whole_hadamard(q - 1));
+    CHECK(gram_is_m_identity(h, 4 * q));
+    ++built;
+  }
+  // 5 9 13 17 25 29 37 41 49 53 61 73 81 89 97 101 109 113 121 125 137 149 157 169 173 181 193
+  // 197 229 233 241
+  CHECK(built == 31);
+}
+
+TEST_CASE("Miyamoto's construction rejects orders and K it does not apply to",
+          "[hadamard][miyamoto][errors]") {
+  using rotq::detail::miyamoto_field_size;
+  CHECK(miyamoto_field_size(324) == 81);
+  CHECK(miyamoto_field_size(436) == 109);
+  CHECK(miyamoto_field_size(596) == 149);
+  CHECK(miyamoto_field_size(108) == 0);  // q = 27 = 3 (mod 4)
+  CHECK(miyamoto_field_size(180) == 0);  // q = 45, not a prime power
+  CHECK(miyamoto_field_size(4) == 0);    // q = 1
+  CHECK(miyamoto_field_size(326) == 0);
+  CHECK(rotq::detail::miyamoto(108, rotq::detail::sign_matrix(26 * 26, 1)).empty());
+  CHECK(rotq::detail::miyamoto(324, whole_hadamard(76)).empty());  // K must have order 80
+  CHECK(rotq::detail::miyamoto(324, whole_hadamard(80)).size() == 324u * 324u);
+}
+
+TEST_CASE("Miyamoto reaches 324, 436, 596 and 41 more base orders up to 4096 nothing else does",
+          "[hadamard][miyamoto]") {
+  using rotq::detail::hadamard_registry;
+  std::vector<std::size_t> only_miyamoto;
+  for (std::size_t m = 12; m <= 4096; m += 8)  // the base orders 4 * odd
+    if (hadamard_registry::miyamoto_reaches(m) && !rotq::detail::paley1_reaches(m) &&
+        !rotq::detail::paley2_reaches(m) && rotq::detail::find_block_circulant_design(m) == nullptr)
+      only_miyamoto.push_back(m);
+  CHECK(only_miyamoto == kMiyamotoOnlyOrders);
+  for (std::size_t m : kMiyamotoOnlyOrders) {
+    CAPTURE(m);
+    CHECK(rotq::hadamard_supported(m));
+    CHECK(rotq::hadamard_supported(m * 8));
+  }
+  // Orders 4q with q = 1 (mod 4) a prime power but no constructed H_{q-1} (732 = 4 * 183, 756,
+  // 852, 876, 940, 996 and 1012 are missing); 3508 and 3988 are Paley II orders anyway (q = 1753,
+  // 1993) and 4052 a Paley I order (q = 4051).
+  for (std::size_t m : {2932u, 3028u, 3412u, 3508u, 3764u, 3988u, 4052u}) {
+    CAPTURE(m);
+    CHECK(rotq::detail::miyamoto_field_size(m) == m / 4);
+    CHECK_FALSE(hadamard_registry::miyamoto_reaches(m));
+  }
+  for (std::size_t m : {2932u, 3028u, 3412u, 3764u}) CHECK_FALSE(rotq::hadamard_supported(m));
+  for (std::size_t m : {3508u, 3988u, 4052u}) CHECK(rotq::hadamard_supported(m));
+}
+
+// The exact check costs about m^3 / 128 word operations, so the orders are split in two cases.
+TEST_CASE("the bases only Miyamoto builds satisfy H H^T = m I exactly, up to 2048",
+          "[hadamard][miyamoto]") {
+  for (std::size_t m : kMiyamotoOnlyOrders) {
+    if (m > 2048) continue;
+    CAPTURE(m);
+    CHECK(gram_is_m_identity(rotq::hadamard_base_signs(m), m));
+  }
+}
+
+TEST_CASE("the bases only Miyamoto builds satisfy H H^T = m I exactly, from 2048 to 4096",
+          "[hadamard][miyamoto]") {
+  for (std::size_t m : kMiyamotoOnlyOrders) {
+    if (m < 2048) continue;
+    CAPTURE(m);
+    CHECK(gram_is_m_identity(rotq::hadamard_base_signs(m), m));
   }
 }

@@ -19,6 +19,7 @@
 
 #include "rotq/detail/fwht_kernels.hpp"
 #include "rotq/detail/hadamard_registry.hpp"
+#include "rotq/detail/simd_alignment.hpp"
 #include "rotq/detail/splitmix64.hpp"
 #include "rotq/error.hpp"
 #include "rotq/view.hpp"
@@ -30,9 +31,11 @@ namespace rotq {
 enum class normalization { orthonormal, none };
 
 /// True iff rotq can build the order-n transform: n a power of two, or n = m * 2^k where
-/// m = 4 * odd(n) divides n and rotq holds a Hadamard matrix of order m (every multiple of 4 up
-/// to 664 except 324, 436 and 596, which must be registered; larger m that a Paley construction
-/// reaches, up to 4096; and any order given to register_hadamard_base). Never throws.
+/// m = 4 * odd(n) divides n and rotq holds a Hadamard matrix of order m. rotq constructs every
+/// multiple of 4 up to 664, and up to 4096 the m that Paley I (m - 1 a prime power, 3 mod 4),
+/// Paley II (m / 2 - 1 a prime power, 1 mod 4), a stored design or Miyamoto's construction
+/// (m = 4q, q a prime power, 1 mod 4, with H_{q-1} itself constructed) reaches; any order given
+/// to register_hadamard_base is supported too. Never throws.
 inline bool hadamard_supported(std::size_t n) {
   if (n == 0) return false;
   const std::size_t odd = detail::odd_part(n);
@@ -54,7 +57,7 @@ inline std::size_t hadamard_base_order(std::size_t n) {
 
 /// Adds (or replaces) the base matrix of order m: `signs` holds m * m entries of +1 / -1,
 /// row-major. Throws rotq::error unless m is a base order (4 * odd, odd > 1), every entry is +-1
-/// and H H^T = m I exactly. Use it for orders no construction reaches (324, 436, 596) or to match
+/// and H H^T = m I exactly. Use it for orders no construction reaches (668, 716, ...) or to match
 /// another project's exact matrix; it affects every later transform of a size with this base.
 inline void register_hadamard_base(std::size_t m, const std::vector<std::int8_t>& signs) {
   ROTQ_EXPECTS(m % 4 == 0 && detail::odd_part(m) > 1,
@@ -164,15 +167,14 @@ void fwht_compute(T* x, const fwht_shape& shape, normalization norm, bool transp
   const T scale =
       norm == normalization::orthonormal ? T(1 / std::sqrt(static_cast<double>(shape.n))) : T(1);
   if (shape.m == 1) {
-    kernels.sylvester(x, x, shape.log2p, scale);
+    kernels.sylvester(x, x, shape.log2p, 1, scale);
     return;
   }
   // Mix the chunks into `work`, then transform each chunk back into x: H_m and S_p act on
   // different indices, so the order is free, and this one needs no copy back.
   const base_group_plan& plan = transposed ? shape.base->transposed : shape.base->forward;
   kernels.apply_base(plan, x, work, shape.p, scale, work + shape.n);
-  for (std::size_t a = 0; a < shape.m; ++a)
-    kernels.sylvester(work + a * shape.p, x + a * shape.p, shape.log2p, T(1));
+  kernels.sylvester(work, x, shape.log2p, shape.m, T(1));
 }
 
 template <class T>
@@ -182,12 +184,14 @@ void fwht_rows_dispatch(matrix_view<T> x, normalization norm, bool transposed) {
   if (x.rows == 0) return;
   const fwht_shape shape = resolve_fwht_shape(x.cols);
   const std::size_t n = shape.n;
+  // `work` starts on a cache line: the SIMD kernels store whole registers into it.
   if constexpr (is_compute_type<T>) {
-    T* work = thread_scratch<T>(fwht_scratch_size(shape));
+    T* work = cache_line_aligned(thread_scratch<T>(fwht_scratch_size(shape) + cache_line_slack<T>));
     for (std::size_t r = 0; r < x.rows; ++r) fwht_compute(x.row(r), shape, norm, transposed, work);
   } else {
     // Storage types: widen each row to float, transform in float, round back once.
-    float* work = thread_scratch<float>(fwht_scratch_size(shape) + n);
+    float* work = cache_line_aligned(
+        thread_scratch<float>(fwht_scratch_size(shape) + n + cache_line_slack<float>));
     float* row = work + fwht_scratch_size(shape);
     for (std::size_t r = 0; r < x.rows; ++r) {
       T* xr = x.row(r);

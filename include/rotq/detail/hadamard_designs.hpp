@@ -13,7 +13,8 @@
 // 4 x 4 arrays of circulants, the Goethals-Seidel ones 4 x 4 arrays of back-circulants around a
 // circulant diagonal, 372 and 612 12 x 12 arrays of circulants, and 532 a 28 x 28 array. The test
 // test/hadamard_constructions.cpp rebuilds each one and compares it, entry by entry, with the
-// table it came from. Orders 324, 436 and 596 have no such structure; see register_hadamard_base.
+// table it came from. Orders 324, 436 and 596 have no such structure; Miyamoto's construction
+// (hadamard_miyamoto.hpp) builds them instead.
 
 #include <cstddef>
 

@@ -10,11 +10,12 @@
 #include <utility>
 
 #include "rotq/detail/hadamard_base.hpp"
+#include "rotq/detail/hadamard_miyamoto.hpp"
 
 namespace rotq {
 namespace detail {
 
-/// Largest base order the Paley constructions are used for. Applying H_m costs about m / 7
+/// Largest base order the constructions are used for. Applying H_m costs about m / 7
 /// additions per element, so much larger bases would make the "fast" transform a slow one;
 /// register_hadamard_base accepts any order.
 inline constexpr std::size_t max_constructed_base_order = 4096;
@@ -80,7 +81,18 @@ public:
 
   static bool constructible(std::size_t m) {
     if (m > max_constructed_base_order) return false;
-    return paley1_reaches(m) || paley2_reaches(m) || find_block_circulant_design(m) != nullptr;
+    return paley1_reaches(m) || paley2_reaches(m) || find_block_circulant_design(m) != nullptr ||
+           miyamoto_reaches(m);
+  }
+
+  /// m = 4q with q a prime power, q = 1 (mod 4), and H_{q-1} constructible (a power of two, or its
+  /// base order constructible): registered matrices do not count, so that the H_m built does not
+  /// depend on what a caller registered before.
+  static bool miyamoto_reaches(std::size_t m) {
+    const std::size_t q = miyamoto_field_size(m);
+    if (q == 0) return false;
+    const std::size_t odd = odd_part(q - 1);
+    return odd == 1 || constructible(4 * odd);
   }
 
 private:
@@ -90,7 +102,24 @@ private:
     if (paley2_reaches(m)) return paley2(m);
     if (const block_circulant_design* design = find_block_circulant_design(m))
       return block_circulant(*design);
+    if (miyamoto_reaches(m)) return miyamoto(m, construct_whole(m / 4 - 1));
     return {};
+  }
+
+  // The whole H_n = H_b (x) S_p (b = 4 * odd(n), or 1 for a power of two; p = n / b) as n * n
+  // signs, row-major, from the constructions alone: Miyamoto needs a Hadamard matrix of order
+  // q - 1, which is rarely a base order itself (80 = 20 * 4 for 324).
+  static sign_matrix construct_whole(std::size_t n) {
+    const std::size_t odd = odd_part(n);
+    const std::size_t b = odd == 1 ? 1 : 4 * odd, p = n / b;
+    const sign_matrix base = b == 1 ? sign_matrix{1} : construct(b);
+    sign_matrix h(n * n);
+    for (std::size_t r = 0; r < n; ++r)
+      for (std::size_t c = 0; c < n; ++c) {
+        const int sylvester = parity((r % p) & (c % p)) ? -1 : 1;
+        h[r * n + c] = static_cast<std::int8_t>(base[(r / p) * b + c / p] * sylvester);
+      }
+    return h;
   }
 
   mutable std::shared_mutex mutex_;

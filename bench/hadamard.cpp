@@ -1,0 +1,230 @@
+// The CPU Walsh-Hadamard transform against its baselines, measured in the same run:
+//   fwht/<type>/<n>/<offset>  rotq::fwht on one vector that stays in cache, `offset` elements
+//                         past a cache line: CPU ns per transform, GB/s (2 n sizeof(T) bytes:
+//                         read and write), and how many times faster rotq is than the naive
+//                         loops, the dense Eigen product (n <= 8192, aligned only) and rotq's own
+//                         portable kernels.
+//   fwht_rows/<type>/<n>  rotq::fwht_rows over 4096 rows of n (far larger than the caches)
+//                         against std::memcpy of the same bytes.
+// The instruction set is rotq::active_isa() (ROTQ_ISA=portable|avx2|avx512 overrides it); it is
+// recorded in the benchmark context. Ratios come from medians of interleaved CPU timings, so a
+// noisy machine slows both sides of a ratio alike.
+
+#include <rotq/hadamard.hpp>
+#include <rotq/isa.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <ctime>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+// n Gaussian values starting `offset` elements past a cache line: the transforms run fastest on
+// data aligned to their registers (offset 0), which rotq cannot choose for its caller.
+template <class T>
+class gaussian_buffer {
+public:
+  gaussian_buffer(std::size_t n, unsigned seed, std::size_t offset = 0)
+      : storage_(n + offset + 64 / sizeof(T)) {
+    const auto address = reinterpret_cast<std::uintptr_t>(storage_.data());
+    data_ = reinterpret_cast<T*>((address + 63) / 64 * 64) + offset;
+    std::mt19937 gen(seed);
+    std::normal_distribution<double> dist;
+    for (std::size_t i = 0; i < n; ++i) data_[i] = static_cast<T>(dist(gen));
+  }
+  gaussian_buffer(const gaussian_buffer&) = delete;
+  gaussian_buffer& operator=(const gaussian_buffer&) = delete;
+  T* data() { return data_; }
+
+private:
+  std::vector<T> storage_;
+  T* data_;
+};
+
+// x <- H_n x from the definition, with no cleverness: three nested loops of butterflies on each
+// chunk of p (for powers of two, the whole vector), then the m x m signs of H_m applied as a
+// dense sum over chunks, then the scale.
+template <class T>
+class naive_hadamard {
+public:
+  explicit naive_hadamard(std::size_t n)
+      : n_(n), m_(rotq::hadamard_base_order(n)), p_(n / m_), signs_(rotq::hadamard_base_signs(m_)),
+        mixed_(m_ > 1 ? n : 0) {}
+
+  void operator()(T* x) {
+    for (std::size_t a = 0; a < m_; ++a) {
+      T* chunk = x + a * p_;
+      for (std::size_t h = 1; h < p_; h *= 2)
+        for (std::size_t i = 0; i < p_; i += 2 * h)
+          for (std::size_t j = i; j < i + h; ++j) {
+            const T u = chunk[j], v = chunk[j + h];
+            chunk[j] = u + v;
+            chunk[j + h] = u - v;
+          }
+    }
+    if (m_ > 1) {
+      std::fill(mixed_.begin(), mixed_.end(), T(0));
+      for (std::size_t a = 0; a < m_; ++a)
+        for (std::size_t b = 0; b < m_; ++b) {
+          const T sign = signs_[a * m_ + b];
+          for (std::size_t i = 0; i < p_; ++i) mixed_[a * p_ + i] += sign * x[b * p_ + i];
+        }
+      std::copy(mixed_.begin(), mixed_.end(), x);
+    }
+    const T scale = T(1 / std::sqrt(double(n_)));
+    for (std::size_t i = 0; i < n_; ++i) x[i] *= scale;
+  }
+
+private:
+  std::size_t n_, m_, p_;
+  std::vector<std::int8_t> signs_;
+  std::vector<T> mixed_;
+};
+
+// CPU time of this process: on a shared virtual machine the wall clock also counts the time the
+// host gives to others, which no ratio should include.
+double cpu_seconds() { return double(std::clock()) / CLOCKS_PER_SEC; }
+
+// Median over rounds of the CPU time per call of each function, the functions taking turns within
+// a round; each round runs each function for about `round_seconds`.
+template <class... F>
+std::vector<double> interleaved_ns_per_call(double round_seconds, int rounds, F&... functions) {
+  constexpr std::size_t count = sizeof...(F);
+  std::vector<std::vector<double>> samples(count);
+  std::vector<long> calls(count, 1);
+  for (int round = -1; round < rounds; ++round) {  // round -1 warms up and sizes the batches
+    std::size_t k = 0;
+    const auto time_one = [&](auto& f) {
+      const double start = cpu_seconds();
+      for (long c = 0; c < calls[k]; ++c) f();
+      const double seconds = cpu_seconds() - start;
+      if (round < 0)
+        calls[k] = std::max(1L, static_cast<long>(round_seconds / std::max(seconds, 1e-9)));
+      else
+        samples[k].push_back(seconds * 1e9 / double(calls[k]));
+      ++k;
+    };
+    (time_one(functions), ...);
+  }
+  std::vector<double> medians;
+  for (auto& s : samples) {
+    std::nth_element(s.begin(), s.begin() + s.size() / 2, s.end());
+    medians.push_back(s[s.size() / 2]);
+  }
+  return medians;
+}
+
+struct isa_scope {
+  explicit isa_scope(rotq::isa which) : saved(rotq::active_isa()) { rotq::set_isa(which); }
+  ~isa_scope() { rotq::set_isa(saved); }
+  rotq::isa saved;
+};
+
+// Arguments: n, and the offset of the data from a cache line in elements (0: aligned).
+template <class T>
+void bench_fwht(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto offset = static_cast<std::size_t>(state.range(1));
+  gaussian_buffer<T> x(n, 1, offset), y(n, 1, offset), z(n, 1, offset);
+  const auto rotq_fwht = [&] {
+    rotq::fwht(x.data(), n);
+    benchmark::DoNotOptimize(x.data());
+  };
+  for (auto _ : state) rotq_fwht();
+
+  // Ratios, measured after the timed loop, interleaved.
+  const rotq::isa active = rotq::active_isa();
+  naive_hadamard<T> naive(n);
+  const auto naive_fwht = [&] {
+    naive(y.data());
+    benchmark::DoNotOptimize(y.data());
+  };
+  const auto portable_fwht = [&] {
+    const isa_scope portable(rotq::isa::portable);
+    rotq::fwht(z.data(), n);
+    benchmark::DoNotOptimize(z.data());
+  };
+  const auto ns = interleaved_ns_per_call(2e-3, 7, rotq_fwht, naive_fwht, portable_fwht);
+  state.counters["x_naive"] = ns[1] / ns[0];
+  state.counters["x_portable"] = active == rotq::isa::portable ? 1.0 : ns[2] / ns[0];
+  if (n <= 8192 && offset == 0) {
+    using matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+    using vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+    const matrix h = rotq::hadamard_matrix(n).cast<T>();
+    const vector v = Eigen::Map<const vector>(y.data(), static_cast<Eigen::Index>(n));
+    vector w(static_cast<Eigen::Index>(n));
+    const auto dense = [&] {
+      w.noalias() = h * v;
+      benchmark::DoNotOptimize(w.data());
+    };
+    const auto dense_ns = interleaved_ns_per_call(2e-3, 5, rotq_fwht, dense);
+    state.counters["x_dense"] = dense_ns[1] / dense_ns[0];
+  }
+  state.counters["GB/s"] = benchmark::Counter(2.0 * double(n * sizeof(T)) * 1e-9,
+                                              benchmark::Counter::kIsIterationInvariantRate);
+}
+
+template <class T>
+void bench_fwht_rows(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  constexpr std::size_t rows = 4096;
+  gaussian_buffer<T> x(rows * n, 2), copy(rows * n, 3);
+  const rotq::matrix_view<T> view(x.data(), rows, n);
+  const auto transform = [&] {
+    rotq::fwht_rows(view);
+    benchmark::DoNotOptimize(x.data());
+  };
+  for (auto _ : state) transform();
+  const auto copy_bytes = [&] {
+    std::memcpy(copy.data(), x.data(), rows * n * sizeof(T));
+    benchmark::DoNotOptimize(copy.data());
+  };
+  const auto ns = interleaved_ns_per_call(0.1, 5, transform, copy_bytes);
+  state.counters["x_memcpy"] = ns[1] / ns[0];
+  state.counters["GB/s"] = benchmark::Counter(2.0 * double(rows * n * sizeof(T)) * 1e-9,
+                                              benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// Powers of two, and the m * 2^k sizes of real models (p >= 64; 40 * 256 is 20 * 512 to rotq), with
+// 688 = 172 * 4 for chunks shorter than a register.
+const std::vector<std::int64_t> kPowersOfTwo = {64,   128,  256,   512,   1024,  2048,
+                                                4096, 8192, 16384, 32768, 65536};
+const std::vector<std::int64_t> kBaseSizes = {12 * 1024, 20 * 512,  28 * 512,
+                                              108 * 128, 172 * 64,  148 * 128, 172 * 4};
+
+void register_all() {
+  benchmark::AddCustomContext("rotq_isa", rotq::isa_name(rotq::active_isa()));
+  for (const auto& sizes : {kPowersOfTwo, kBaseSizes})
+    for (const std::int64_t n : sizes) {
+      benchmark::RegisterBenchmark("fwht/float", bench_fwht<float>)->Args({n, 0});
+      benchmark::RegisterBenchmark("fwht/double", bench_fwht<double>)->Args({n, 0});
+    }
+  // Data 16 bytes past a line, as malloc returns it: registers straddle cache lines.
+  for (const std::int64_t n : {4096, 16384, 65536, 11008})
+    benchmark::RegisterBenchmark("fwht/float", bench_fwht<float>)->Args({n, 4});
+  for (const std::int64_t n : {4096, 11008})
+    benchmark::RegisterBenchmark("fwht_rows/float", bench_fwht_rows<float>)
+        ->Arg(n)
+        ->Unit(benchmark::kMillisecond);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  register_all();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

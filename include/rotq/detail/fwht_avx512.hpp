@@ -1,0 +1,49 @@
+#pragma once
+// The AVX-512 back end of the FWHT kernels: 512-bit registers, thirty-two of them (F and DQ).
+// Written from the same generic kernels as AVX2 (fwht_simd.hpp); only the register type and the
+// register budget differ.
+
+#include <cstddef>
+
+#include "rotq/config.hpp"
+#include "rotq/detail/hadamard_base.hpp"
+
+#if ROTQ_HAS_X86_DISPATCH
+#include "rotq/detail/fwht_simd.hpp"
+
+namespace rotq {
+namespace detail {
+
+template <class T>
+struct avx512_fwht {
+  using scalar = T;
+  typedef T reg __attribute__((vector_size(64)));
+  // Thirty-two registers hold sixteen of data with the constants and temporaries beside them.
+  static constexpr std::size_t leaf_registers = 16;
+  static constexpr std::size_t pass_registers = 16;
+  // Zen 4 has separate add and FMA pipes as Zen 3 does; on Intel cores both kinds share the same
+  // two ports and the split costs nothing.
+  static constexpr bool split_butterflies = true;
+};
+
+/// sylvester_chunks_portable's contract on AVX-512; call only where isa_available(isa::avx512).
+template <class T>
+__attribute__((target("avx2,fma,avx512f,avx512dq"))) void sylvester_avx512(const T* in, T* out,
+                                                                          std::size_t log2n,
+                                                                          std::size_t count,
+                                                                          T scale) {
+  sylvester_simd<avx512_fwht<T>>(in, out, log2n, count, scale);
+}
+
+/// apply_base_portable's contract on AVX-512 (`sums` unused: apply_base_simd keeps its own,
+/// aligned); call only where isa_available(isa::avx512).
+template <class T>
+__attribute__((target("avx2,fma,avx512f,avx512dq"))) void apply_base_avx512(
+    const base_group_plan& plan, const T* z, T* y, std::size_t p, T scale, T* /*sums*/) {
+  apply_base_simd<avx512_fwht<T>>(plan, z, y, p, scale);
+}
+
+}  // namespace detail
+}  // namespace rotq
+
+#endif  // ROTQ_HAS_X86_DISPATCH

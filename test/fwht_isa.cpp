@@ -1,0 +1,335 @@
+// Tests for the FWHT back ends (detail/fwht_kernels.hpp and the per-ISA headers): every instruction
+// set this CPU and build offer (rotq::isa_available) is selected with rotq::set_isa in turn and
+// checked against references that do not use the kernels (the dense hadamard_matrix in double,
+// or H_n e_j from its definition where the dense matrix is too large) and against the portable
+// kernels, bitwise: every back end performs the same additions in the same order.
+
+#include <rotq/hadamard.hpp>
+#include <rotq/isa.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+std::vector<rotq::isa> available_isas() {
+  std::vector<rotq::isa> isas;
+  for (rotq::isa which : {rotq::isa::portable, rotq::isa::avx2, rotq::isa::avx512})
+    if (rotq::isa_available(which)) isas.push_back(which);
+  return isas;
+}
+
+// Selects an instruction set for one scope and restores the previous one.
+class isa_scope {
+public:
+  explicit isa_scope(rotq::isa which) : saved_(rotq::active_isa()) { rotq::set_isa(which); }
+  ~isa_scope() { rotq::set_isa(saved_); }
+  isa_scope(const isa_scope&) = delete;
+  isa_scope& operator=(const isa_scope&) = delete;
+
+private:
+  rotq::isa saved_;
+};
+
+template <class T>
+std::vector<T> gaussian(std::size_t n, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<double> dist;
+  std::vector<T> v(n);
+  for (auto& x : v) x = static_cast<T>(dist(gen));
+  return v;
+}
+
+template <class T>
+std::vector<T> transformed(const std::vector<T>& x, bool transposed = false) {
+  std::vector<T> y = x;
+  if (transposed)
+    rotq::fwht_transposed(y.data(), y.size());
+  else
+    rotq::fwht(y.data(), y.size());
+  return y;
+}
+
+template <class T>
+bool bitwise_equal(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+}
+
+// Entry (r, c) of the orthonormal H_n straight from the definition: H_m[a][b] (-1)^popcount(i & j)
+// / sqrt(n) at r = a p + i, c = b p + j (algorithms.md 1.2), with H_m from hadamard_base_signs.
+class hadamard_entries {
+public:
+  explicit hadamard_entries(std::size_t n)
+      : n_(n), m_(rotq::hadamard_base_order(n)), p_(n / m_), base_(rotq::hadamard_base_signs(m_)) {}
+
+  double operator()(std::size_t r, std::size_t c) const {
+    int bits = 0;
+    for (std::size_t both = (r % p_) & (c % p_); both != 0; both &= both - 1) ++bits;
+    const double sylvester = bits % 2 == 0 ? 1.0 : -1.0;
+    return base_[(r / p_) * m_ + c / p_] * sylvester / std::sqrt(double(n_));
+  }
+
+private:
+  std::size_t n_, m_, p_;
+  std::vector<std::int8_t> base_;
+};
+
+// Largest |y - reference| allowed for a transform in T: a few roundings per butterfly level and
+// per H_m addition, on outputs of the size of the inputs (an orthonormal map of unit Gaussians).
+template <class T>
+double tolerance(std::size_t n) {
+  return 16 * std::numeric_limits<T>::epsilon() * std::log2(2.0 * double(n)) *
+         std::sqrt(double(rotq::hadamard_base_order(n)));
+}
+
+// y = H_n x (or H_n^T x) for T, checked against the dense matrix in double where it is small and
+// otherwise against H_n applied to a sparse x entry by entry; and against the portable kernels.
+template <class T>
+void check_against_references(std::size_t n, unsigned seed) {
+  CAPTURE(n, sizeof(T));
+  const std::size_t dense_limit = 2048;
+  for (bool transposed : {false, true}) {
+    CAPTURE(transposed);
+    std::vector<T> x = gaussian<T>(n, seed);
+    if (n > dense_limit) {
+      // A sparse input keeps the definition-based reference at O(n) per nonzero.
+      std::vector<T> sparse(n, T(0));
+      for (std::size_t k = 0; k < 5; ++k) sparse[(k * 7919 + seed) % n] = x[k];
+      x = sparse;
+    }
+    const std::vector<T> y = transformed(x, transposed);
+    std::vector<double> expected(n, 0.0);
+    if (n <= dense_limit) {
+      const Eigen::MatrixXd h = rotq::hadamard_matrix(n);
+      for (std::size_t r = 0; r < n; ++r)
+        for (std::size_t c = 0; c < n; ++c)
+          expected[r] += (transposed ? h(Eigen::Index(c), Eigen::Index(r))
+                                     : h(Eigen::Index(r), Eigen::Index(c))) *
+                         double(x[c]);
+    } else {
+      const hadamard_entries h(n);
+      for (std::size_t c = 0; c < n; ++c) {
+        if (x[c] == T(0)) continue;
+        for (std::size_t r = 0; r < n; ++r)
+          expected[r] += (transposed ? h(c, r) : h(r, c)) * double(x[c]);
+      }
+    }
+    double err = 0;
+    for (std::size_t i = 0; i < n; ++i) err = std::max(err, std::abs(double(y[i]) - expected[i]));
+    CHECK(err <= tolerance<T>(n));
+
+    const isa_scope portable(rotq::isa::portable);
+    CHECK(bitwise_equal(y, transformed(x, transposed)));
+  }
+}
+
+// n = m p for chunks p shorter than a register of either width and longer, with the real model
+// sizes (12 * 1024, 20 * 512, 28 * 512, 108 * 128, 172 * 64, 148 * 128, 20 * 256, 52 * 128).
+const std::vector<std::size_t> kBaseSizes = {
+    12,    20,    28,    36,    44,    52,   60,   76,  92, 108, 148, 172, 188, 244, 652,  // p = 1
+    24,    56,    344,   1304,                                                           // p = 2
+    48,    112,   688,   2608,                                                           // p = 4
+    96,    160,   1376,                                                                  // p = 8
+    320,   2752,  5504,  768,   3072,                                                    // 16-256
+    12288, 10240, 14336, 13824, 11008, 18944, 5120, 6656};                               // >= 128
+
+}  // namespace
+
+TEST_CASE("the instruction sets exercised here", "[fwht_isa]") {
+  // Reported, not asserted: which back ends the other cases below run on this machine.
+  for (rotq::isa which : {rotq::isa::portable, rotq::isa::avx2, rotq::isa::avx512})
+    WARN("rotq::isa::" << rotq::isa_name(which) << ": "
+                       << (rotq::isa_available(which) ? "tested" : "not available here"));
+  CHECK(rotq::isa_available(rotq::isa::portable));
+}
+
+TEST_CASE("powers of two 1 to 2^16 and beyond equal the definition and the portable kernels",
+          "[fwht_isa]") {
+  for (rotq::isa which : available_isas()) {
+    CAPTURE(rotq::isa_name(which));
+    const isa_scope scope(which);
+    for (std::size_t n = 1; n <= (std::size_t{1} << 16); n *= 2) {
+      check_against_references<float>(n, 1);
+      check_against_references<double>(n, 2);
+    }
+    for (std::size_t n : {std::size_t{1} << 17, std::size_t{1} << 19, std::size_t{1} << 21}) {
+      check_against_references<float>(n, 3);
+      check_against_references<double>(n, 4);
+    }
+  }
+}
+
+TEST_CASE("m * 2^k sizes, from chunks of one element to chunks of 512, equal the definition",
+          "[fwht_isa]") {
+  for (rotq::isa which : available_isas()) {
+    CAPTURE(rotq::isa_name(which));
+    const isa_scope scope(which);
+    for (std::size_t n : kBaseSizes) {
+      check_against_references<float>(n, 5);
+      check_against_references<double>(n, 6);
+    }
+  }
+}
+
+TEST_CASE("dense inputs give bitwise the portable result on every instruction set",
+          "[fwht_isa]") {
+  // The references above use sparse inputs for large n; this covers every element.
+  std::vector<std::size_t> sizes = {1u << 12, 1u << 14, 1u << 16, 1u << 18};
+  sizes.insert(sizes.end(), kBaseSizes.begin(), kBaseSizes.end());
+  for (std::size_t n : sizes) {
+    CAPTURE(n);
+    const std::vector<float> xf = gaussian<float>(n, 7);
+    const std::vector<double> xd = gaussian<double>(n, 8);
+    std::vector<float> yf;
+    std::vector<double> yd;
+    {
+      const isa_scope portable(rotq::isa::portable);
+      yf = transformed(xf);
+      yd = transformed(xd);
+    }
+    for (rotq::isa which : available_isas()) {
+      CAPTURE(rotq::isa_name(which));
+      const isa_scope scope(which);
+      CHECK(bitwise_equal(transformed(xf), yf));
+      CHECK(bitwise_equal(transformed(xd), yd));
+    }
+  }
+}
+
+TEST_CASE("strided rows, odd row counts and unaligned rows transform row by row", "[fwht_isa]") {
+  // Row starts at every float offset modulo a cache line reach the unaligned paths of the back
+  // ends; each row must equal the transform of that row alone.
+  for (rotq::isa which : available_isas()) {
+    CAPTURE(rotq::isa_name(which));
+    const isa_scope scope(which);
+    for (std::size_t n :
+         {std::size_t{64}, std::size_t{4096}, std::size_t{688}, std::size_t{11008}}) {
+      for (std::size_t rows : {std::size_t{1}, std::size_t{7}}) {
+        for (std::size_t stride : {n, n + 1, n + 5, n + 16}) {
+          CAPTURE(n, rows, stride);
+          const std::vector<float> original = gaussian<float>(rows * stride + 3, 9);
+          for (std::size_t offset : {std::size_t{0}, std::size_t{3}}) {
+            std::vector<float> data = original;
+            rotq::fwht_rows(rotq::matrix_view<float>(data.data() + offset, rows, n, stride));
+            for (std::size_t r = 0; r < rows; ++r) {
+              const float* row = original.data() + offset + r * stride;
+              const std::vector<float> expected = transformed(std::vector<float>(row, row + n));
+              CHECK(std::memcmp(data.data() + offset + r * stride, expected.data(),
+                                n * sizeof(float)) == 0);
+            }
+            // Elements between rows are left alone.
+            for (std::size_t r = 0; r < rows; ++r)
+              for (std::size_t i = n; i < stride && r * stride + i + offset < data.size(); ++i)
+                CHECK(data[offset + r * stride + i] == original[offset + r * stride + i]);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("the kernels accept out != in and out == in alike", "[fwht_isa]") {
+  for (rotq::isa which : available_isas()) {
+    CAPTURE(rotq::isa_name(which));
+    const isa_scope scope(which);
+    const auto& kernels = rotq::detail::active_fwht_kernels<float>();
+    for (std::size_t log2n : {0u, 2u, 3u, 6u, 12u, 17u}) {
+      const std::size_t n = std::size_t{1} << log2n, count = 3;
+      CAPTURE(n);
+      const std::vector<float> x = gaussian<float>(n * count, 10);
+      std::vector<float> in_place = x, out(n * count + 1, -1.0f);
+      kernels.sylvester(in_place.data(), in_place.data(), log2n, count, 0.5f);
+      // Out of place, into a buffer one float off the input's alignment.
+      kernels.sylvester(x.data(), out.data() + 1, log2n, count, 0.5f);
+      CHECK(std::memcmp(in_place.data(), out.data() + 1, n * count * sizeof(float)) == 0);
+      CHECK(out[0] == -1.0f);
+      const hadamard_entries h(n);  // S_n / sqrt(n); the kernel scaled by 0.5 instead
+      for (std::size_t k = 0; k < count; ++k)
+        for (std::size_t r : {std::size_t{0}, n / 2, n - 1}) {
+          double expected = 0;
+          for (std::size_t c = 0; c < n; ++c)
+            expected += h(r, c) * std::sqrt(double(n)) * 0.5 * double(x[k * n + c]);
+          CHECK(std::abs(double(in_place[k * n + r]) - expected) <=
+                1e-5 * std::sqrt(double(n)) * (1 + std::log2(double(n))));
+        }
+    }
+  }
+}
+
+TEST_CASE("NaN and infinity reach every output they are mixed into", "[fwht_isa]") {
+  // Every output of H_n mixes every input. An infinity stays infinite through the butterflies;
+  // the signed sums of H_m form z_a - 2 z_b, which turns it into NaN in some outputs, the same
+  // ones on every instruction set.
+  const auto classes = [](const std::vector<float>& y) {
+    std::string c;
+    for (float v : y) c += std::isnan(v) ? 'n' : std::isinf(v) ? 'i' : 'f';
+    return c;
+  };
+  for (std::size_t n : {std::size_t{8}, std::size_t{4096}, std::size_t{172}, std::size_t{11008}}) {
+    CAPTURE(n);
+    std::vector<float> nan = gaussian<float>(n, 11), inf = gaussian<float>(n, 12);
+    nan[n / 3] = std::numeric_limits<float>::quiet_NaN();
+    inf[n / 2] = std::numeric_limits<float>::infinity();
+    std::string portable_inf;
+    {
+      const isa_scope portable(rotq::isa::portable);
+      portable_inf = classes(transformed(inf));
+    }
+    for (rotq::isa which : available_isas()) {
+      CAPTURE(rotq::isa_name(which));
+      const isa_scope scope(which);
+      CHECK(classes(transformed(nan)) == std::string(n, 'n'));
+      const std::string y = classes(transformed(inf));
+      CHECK(y.find('f') == std::string::npos);
+      if (rotq::hadamard_base_order(n) == 1) CHECK(y == std::string(n, 'i'));
+      CHECK(y == portable_inf);
+    }
+  }
+}
+
+TEST_CASE("transforms in several threads at once give each thread's own results", "[fwht_isa]") {
+  // The back ends keep per-thread scratch memory and plan caches.
+  for (rotq::isa which : available_isas()) {
+    CAPTURE(rotq::isa_name(which));
+    const isa_scope scope(which);
+    const std::vector<std::size_t> sizes = {11008, 4096, 13824, std::size_t{1} << 17};
+    std::vector<std::vector<float>> inputs, expected;
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      inputs.push_back(gaussian<float>(sizes[i], 20 + unsigned(i)));
+      expected.push_back(transformed(inputs.back()));
+    }
+    std::vector<int> ok(sizes.size(), 0);
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < sizes.size(); ++i)
+      threads.emplace_back([&, i] {
+        bool same = true;
+        for (int repeat = 0; repeat < 20; ++repeat)
+          same = same && bitwise_equal(transformed(inputs[i]), expected[i]);
+        ok[i] = same ? 1 : 0;
+      });
+    for (auto& t : threads) t.join();
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      CAPTURE(sizes[i]);
+      CHECK(ok[i] == 1);
+    }
+  }
+}
+
+TEST_CASE("an instruction set the CPU or build lacks is refused", "[fwht_isa][errors]") {
+  for (rotq::isa which : {rotq::isa::avx2, rotq::isa::avx512}) {
+    if (rotq::isa_available(which)) continue;
+    CAPTURE(rotq::isa_name(which));
+    CHECK_THROWS_AS(rotq::set_isa(which), rotq::error);
+    CHECK_THROWS_WITH(rotq::set_isa(which), Catch::Contains(rotq::isa_name(which)) &&
+                                                Catch::Contains("not available"));
+  }
+}
