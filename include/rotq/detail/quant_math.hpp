@@ -175,6 +175,23 @@ ROTQ_HOST_DEVICE float e4m3_to_float(std::uint8_t code) {
   return bits_float(sign | ((exponent + 120u) << 23) | (mantissa << 20));
 }
 
+/// The FP8 scale of a block (a token or a 1 x 128 tile): amax / 448, so the block's largest
+/// magnitude lands on the largest e4m3 value; an all-zero block (or one whose quotient underflows)
+/// gets 1.
+ROTQ_HOST_DEVICE float e4m3_scale(float amax) {
+  const float scale = amax / e4m3_max;
+  return scale > 0.0f ? scale : 1.0f;
+}
+
+/// The e4m3 code of x in a block with the given scale: float_to_e4m3(x / scale).
+ROTQ_HOST_DEVICE std::uint8_t quantize_e4m3(float x, float scale) {
+  return float_to_e4m3(x / scale);
+}
+
+ROTQ_HOST_DEVICE float dequantize_e4m3(std::uint8_t code, float scale) {
+  return e4m3_to_float(code) * scale;
+}
+
 // ---- FP4 e2m1: magnitudes {0, 0.5, 1, 1.5, 2, 3, 4, 6}, sign in bit 3 -------------------------
 
 constexpr float e2m1_max = 6.0f;
@@ -205,6 +222,17 @@ ROTQ_HOST_DEVICE float e2m1_to_float(std::uint8_t code) {
   return (code & 8) != 0 ? -value : value;
 }
 
+/// The e2m1 code of x in a block whose elements are multiples of `scale`: float_to_e2m1(x / scale).
+/// A zero scale (an NVFP4 block scale that underflowed e4m3) gives code 0: every element of such a
+/// block decodes to 0 whatever its code, and 0 says so.
+ROTQ_HOST_DEVICE std::uint8_t quantize_e2m1(float x, float scale) {
+  return scale > 0.0f ? float_to_e2m1(x / scale) : std::uint8_t{0};
+}
+
+ROTQ_HOST_DEVICE float dequantize_e2m1(std::uint8_t code, float scale) {
+  return e2m1_to_float(code) * scale;
+}
+
 // ---- E8M0 shared scales (OCP MX): 2^(code - 127), 0xff NaN --------------------------------------
 
 /// The MX shared scale of a block with magnitude maximum amax for elements whose largest power of
@@ -223,6 +251,36 @@ ROTQ_HOST_DEVICE float e8m0_to_float(std::uint8_t code) {
   if (code == 0xff) return bits_float(0x7fc00000u);
   if (code == 0) return bits_float(0x00400000u);  // 2^-127 is a float subnormal
   return bits_float(static_cast<std::uint32_t>(code) << 23);
+}
+
+// ---- MXFP4 and NVFP4 block scales -------------------------------------------------------------
+
+/// Elements per MXFP4 block (one e8m0 scale each) and per NVFP4 block (one e4m3 scale each).
+constexpr int mxfp4_block_size = 32;
+constexpr int nvfp4_block_size = 16;
+
+/// The e8m0 code of an MXFP4 block's shared scale 2^(floor(log2 amax) - 2): e2m1's largest power of
+/// two is 2^2, so the block maximum lands in [4, 8) and saturates to 6 above 6.
+ROTQ_HOST_DEVICE std::uint8_t mxfp4_scale(float amax) { return mx_shared_scale(amax, 2); }
+
+/// NVFP4's second-level fp32 scale g of a tensor with magnitude maximum amax: amax / (448 * 6), so
+/// the block with the tensor's maximum gets block scale 448; an all-zero tensor (or an underflow)
+/// gets 1. A per-row kernel that cannot see the whole tensor takes g as an argument instead.
+ROTQ_HOST_DEVICE float nvfp4_global_scale(float amax) {
+  const float global = amax / (e4m3_max * e2m1_max);
+  return global > 0.0f ? global : 1.0f;
+}
+
+/// The e4m3 code of an NVFP4 block scale: float_to_e4m3(amax / (6 * global)), saturating at 448
+/// when g is smaller than the block needs.
+ROTQ_HOST_DEVICE std::uint8_t nvfp4_block_scale(float amax, float global) {
+  return float_to_e4m3(amax / (e2m1_max * global));
+}
+
+/// The step of an NVFP4 block's elements: decoded block scale times g (0 when the block scale
+/// underflowed to code 0).
+ROTQ_HOST_DEVICE float nvfp4_element_scale(std::uint8_t block_scale, float global) {
+  return e4m3_to_float(block_scale) * global;
 }
 
 }  // namespace detail
