@@ -24,9 +24,24 @@ inline double orthogonality_error(const Eigen::MatrixXd& r) {
   return (r * r.transpose() - Eigen::MatrixXd::Identity(r.rows(), r.cols())).cwiseAbs().maxCoeff();
 }
 
+/// The orthogonal Q of the QR decomposition M = Q R (n x n), with the signs of Q's columns chosen
+/// so that diag(R) >= 0. An orthogonal M has R = I under that choice, so it comes back unchanged
+/// up to rounding; DFRot uses this to keep a long product of rotations on the orthogonal group
+/// without moving it. Throws rotq::error if m is not square, empty or not finite.
+inline Eigen::MatrixXd orthonormalize(const Eigen::MatrixXd& m) {
+  ROTQ_EXPECTS(m.rows() == m.cols() && m.rows() > 0,
+               "m is " << m.rows() << " x " << m.cols() << ", expected a nonempty square matrix");
+  ROTQ_EXPECTS(m.allFinite(), "m holds NaN or Inf, expected finite values");
+  const Eigen::HouseholderQR<Eigen::MatrixXd> qr(m);
+  Eigen::MatrixXd q = qr.householderQ();
+  for (Eigen::Index j = 0; j < q.cols(); ++j)
+    if (qr.matrixQR()(j, j) < 0) q.col(j) = -q.col(j);
+  return q;
+}
+
 /// A random n x n orthogonal matrix, reproducible from `seed` on every platform: the Q of a QR
-/// decomposition of a standard Gaussian matrix, with columns multiplied by sign(diag R) so the
-/// distribution is uniform (Haar). Throws rotq::error for n = 0.
+/// decomposition of a standard Gaussian matrix with diag(R) >= 0 (orthonormalize), which makes
+/// the distribution uniform (Haar). Throws rotq::error for n = 0.
 inline Eigen::MatrixXd random_orthogonal(std::size_t n, std::uint64_t seed) {
   ROTQ_EXPECTS(n > 0, "n = 0, expected a positive size");
   detail::random_stream random(seed);
@@ -34,12 +49,7 @@ inline Eigen::MatrixXd random_orthogonal(std::size_t n, std::uint64_t seed) {
   Eigen::MatrixXd g(size, size);
   for (Eigen::Index i = 0; i < size; ++i)
     for (Eigen::Index j = 0; j < size; ++j) g(i, j) = random.normal();
-  const Eigen::HouseholderQR<Eigen::MatrixXd> qr(g);
-  Eigen::MatrixXd q = qr.householderQ();
-  const Eigen::MatrixXd r = qr.matrixQR().triangularView<Eigen::Upper>();
-  for (Eigen::Index j = 0; j < size; ++j)
-    if (r(j, j) < 0) q.col(j) = -q.col(j);
-  return q;
+  return orthonormalize(g);
 }
 
 namespace detail {
