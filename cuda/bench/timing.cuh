@@ -1,0 +1,135 @@
+#pragma once
+// What the CUDA benchmarks share: device buffers, a copy kernel that moves the same bytes as the
+// kernel under test (the baseline every figure is a ratio to, measured in the same run), CUDA
+// event timing reported as Google Benchmark manual time, and the counters (GB/s, share of copy
+// bandwidth).
+
+#include <benchmark/benchmark.h>
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <vector>
+
+namespace rotq_bench {
+
+inline void check(cudaError_t e, const char* what) {
+  if (e == cudaSuccess) return;
+  std::fprintf(stderr, "%s: %s\n", what, cudaGetErrorString(e));
+  std::exit(1);
+}
+
+/// Device memory, filled with a byte pattern so reads are not of untouched pages.
+class device_memory {
+public:
+  explicit device_memory(std::size_t bytes) : bytes_(bytes) {
+    check(cudaMalloc(&data_, bytes == 0 ? 16 : bytes), "cudaMalloc");
+    check(cudaMemset(data_, 0x3c, bytes), "cudaMemset");
+  }
+  ~device_memory() { cudaFree(data_); }
+  device_memory(const device_memory&) = delete;
+  device_memory& operator=(const device_memory&) = delete;
+  template <class T = void>
+  T* get() const {
+    return static_cast<T*>(data_);
+  }
+  std::size_t size() const { return bytes_; }
+
+private:
+  void* data_ = nullptr;
+  std::size_t bytes_ = 0;
+};
+
+/// Reads InBytes and writes OutBytes (each a multiple of 4, at most 32) per 8-element vector, as
+/// a transform from an InBytes / 8 type to an OutBytes / 8 one does: the copy baseline.
+template <int InBytes, int OutBytes>
+__global__ void copy_vectors(const std::uint32_t* in, std::uint32_t* out, std::int64_t vectors) {
+  const std::int64_t v = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (v >= vectors) return;
+  std::uint32_t words[InBytes / 4];
+  const uint4* source = reinterpret_cast<const uint4*>(in + v * (InBytes / 4));
+#pragma unroll
+  for (int i = 0; i < InBytes / 16; ++i) {
+    const uint4 w = source[i];
+    words[4 * i] = w.x, words[4 * i + 1] = w.y, words[4 * i + 2] = w.z, words[4 * i + 3] = w.w;
+  }
+  std::uint32_t* target = out + v * (OutBytes / 4);
+#pragma unroll
+  for (int i = 0; i < OutBytes / 4; ++i) {
+    std::uint32_t mixed = 0;
+#pragma unroll
+    for (int j = i; j < InBytes / 4; j += OutBytes / 4) mixed ^= words[j];
+    target[i] = mixed;
+  }
+}
+
+/// GPU time of one call of `launch` in seconds: the median of `repeats` event-timed calls.
+inline double median_seconds(const std::function<void()>& launch, int repeats = 21) {
+  cudaEvent_t start, stop;
+  check(cudaEventCreate(&start), "cudaEventCreate");
+  check(cudaEventCreate(&stop), "cudaEventCreate");
+  launch();  // warm-up: opt-in attributes, instruction caches, TLB
+  std::vector<float> times;
+  for (int i = 0; i < repeats; ++i) {
+    check(cudaEventRecord(start), "cudaEventRecord");
+    launch();
+    check(cudaEventRecord(stop), "cudaEventRecord");
+    check(cudaEventSynchronize(stop), "cudaEventSynchronize");
+    float ms = 0;
+    check(cudaEventElapsedTime(&ms, start, stop), "cudaEventElapsedTime");
+    times.push_back(ms);
+  }
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  std::nth_element(times.begin(), times.begin() + repeats / 2, times.end());
+  return times[repeats / 2] * 1e-3;
+}
+
+/// The copy baseline for `elements` elements: seconds per call.
+template <int InBytes, int OutBytes>
+double copy_seconds(std::int64_t elements) {
+  const std::int64_t vectors = elements / 8;
+  device_memory in(static_cast<std::size_t>(vectors) * InBytes);
+  device_memory out(static_cast<std::size_t>(vectors) * OutBytes);
+  const unsigned threads = 256;
+  const unsigned blocks = static_cast<unsigned>((vectors + threads - 1) / threads);
+  return median_seconds([&] {
+    copy_vectors<InBytes, OutBytes>
+        <<<blocks, threads>>>(in.get<const std::uint32_t>(), out.get<std::uint32_t>(), vectors);
+  });
+}
+
+/// Times `launch` with CUDA events as the benchmark's manual time, then sets the counters:
+/// GB/s of the kernel and of the copy baseline (`bytes` moved per call), their ratio
+/// (copy_fraction = kernel bandwidth / copy bandwidth) and microseconds per call.
+inline void time_against_copy(benchmark::State& state, const std::function<void()>& launch,
+                              double bytes, double copy_time) {
+  cudaEvent_t start, stop;
+  check(cudaEventCreate(&start), "cudaEventCreate");
+  check(cudaEventCreate(&stop), "cudaEventCreate");
+  launch();
+  check(cudaDeviceSynchronize(), "warm-up launch");
+  double total = 0;
+  for (auto _ : state) {
+    check(cudaEventRecord(start), "cudaEventRecord");
+    launch();
+    check(cudaEventRecord(stop), "cudaEventRecord");
+    check(cudaEventSynchronize(stop), "cudaEventSynchronize");
+    float ms = 0;
+    check(cudaEventElapsedTime(&ms, start, stop), "cudaEventElapsedTime");
+    state.SetIterationTime(ms * 1e-3);
+    total += ms * 1e-3;
+  }
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  const double seconds = total / static_cast<double>(state.iterations());
+  state.counters["us_per_call"] = seconds * 1e6;
+  state.counters["GB/s"] = bytes / seconds * 1e-9;
+  state.counters["copy_GB/s"] = bytes / copy_time * 1e-9;
+  state.counters["copy_fraction"] = copy_time / seconds;
+}
+
+}  // namespace rotq_bench
