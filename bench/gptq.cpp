@@ -13,21 +13,14 @@
 
 #include <cstddef>
 
-#include "rotq/detail/random.hpp"
+#include "llama7b_layer.hpp"
 
 namespace {
 
-using row_major_f = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
-constexpr Eigen::Index layer_width = 4096;
-constexpr Eigen::Index calibration_tokens = 2048;
-
-row_major_f gaussian(Eigen::Index rows, Eigen::Index cols, std::uint64_t seed) {
-  rotq::detail::random_stream random(seed);
-  row_major_f m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<float>(random.normal());
-  return m;
-}
+using rotq_bench::calibration_tokens;
+using rotq_bench::gaussian;
+using rotq_bench::layer_width;
+using rotq_bench::row_major_f;
 
 // Built once: the weight, calibration inputs of low effective rank (as activations are) and
 // their Hessian.

@@ -58,7 +58,10 @@ template <class T>
 class naive_hadamard {
 public:
   explicit naive_hadamard(std::size_t n)
-      : n_(n), m_(rotq::hadamard_base_order(n)), p_(n / m_), signs_(rotq::hadamard_base_signs(m_)),
+      : n_(n),
+        m_(rotq::hadamard_base_order(n)),
+        p_(n / m_),
+        signs_(rotq::hadamard_base_signs(m_)),
         mixed_(m_ > 1 ? n : 0) {}
 
   void operator()(T* x) {
@@ -197,10 +200,10 @@ void bench_fwht_rows(benchmark::State& state) {
 
 // Powers of two, and the m * 2^k sizes of real models (p >= 64; 40 * 256 is 20 * 512 to rotq), with
 // 688 = 172 * 4 for chunks shorter than a register.
-const std::vector<std::int64_t> kPowersOfTwo = {64,   128,  256,   512,   1024,  2048,
+const std::vector<std::int64_t> kPowersOfTwo = {64,   128,  256,   512,   1024, 2048,
                                                 4096, 8192, 16384, 32768, 65536};
-const std::vector<std::int64_t> kBaseSizes = {12 * 1024, 20 * 512,  28 * 512,
-                                              108 * 128, 172 * 64,  148 * 128, 172 * 4};
+const std::vector<std::int64_t> kBaseSizes = {12 * 1024, 20 * 512,  28 * 512, 108 * 128,
+                                              172 * 64,  148 * 128, 172 * 4};
 
 void register_all() {
   benchmark::AddCustomContext("rotq_isa", rotq::isa_name(rotq::active_isa()));

@@ -10,8 +10,6 @@
 #include <rotq/calibration.hpp>
 #include <rotq/duquant.hpp>
 #include <rotq/model/calibration_recorder.hpp>
-#include <rotq/model/forward.hpp>
-#include <rotq/model/stories.hpp>
 #include <rotq/quantize.hpp>
 #include <rotq/smoothing.hpp>
 
@@ -22,9 +20,12 @@
 #include <string>
 #include <vector>
 
+#include "calibration_data.hpp"
+#include "model_dir.hpp"
+
 namespace {
 
-using matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using rotq_example::matrix;
 
 /// ||X - Q(X)||_F / ||X||_F, Q the 4-bit per-token quantiser.
 double int4_error(const matrix& x) {
@@ -62,27 +63,19 @@ double largest_block_peak(const matrix& x, std::size_t bs) {
 
 int main(int argc, char** argv) {
   try {
-    const std::string dir = argc > 1 ? argv[1] : std::string(ROTQ_DEFAULT_SHARED_DIR) + "/models";
+    const std::string dir = rotq_example::find_model_dir(argc > 1 ? argv[1] : nullptr);
     const std::size_t layer = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 1;
     const rotq::model::llama2_model model =
         rotq::model::load_llama2_checkpoint(dir + "/stories260K.bin");
-    const rotq::model::tokenizer vocabulary =
-        rotq::model::load_tokenizer(dir + "/tok512.bin", model.config.vocab_size);
-    const std::vector<std::string> stories = rotq::model::split_stories(
-        rotq::model::read_file_bytes(dir + "/tinystories_valid_head.txt"));
-    const std::vector<std::string> calibration(stories.begin() + 60, stories.begin() + 69);
 
     rotq::model::calibration_recorder::options options;
     options.points = {rotq::model::hook_point::ffn_input};
     options.sample_capacity = 4096;
     rotq::model::calibration_recorder recorder(model.config, options);
-    for (const std::vector<int>& tokens : rotq::model::encode_stories(vocabulary, calibration))
-      rotq::model::forward(model, tokens, recorder.hook());
+    rotq_example::record_calibration(model, dir, recorder);
     const rotq::activation_statistics& stats =
         recorder.statistics(layer, rotq::model::hook_point::ffn_input);
-    const rotq::matrix_view<const float> sample = stats.sample();
-    const matrix x = Eigen::Map<const matrix>(sample.data, Eigen::Index(sample.rows),
-                                              Eigen::Index(sample.cols));
+    const matrix x = rotq_example::sample_matrix(stats);
     const rotq::model::llama2_layer& linears = model.layers.at(layer);
     const std::vector<matrix> weights = {linears.w_gate, linears.w_up};
     std::vector<matrix> references;
@@ -95,7 +88,7 @@ int main(int argc, char** argv) {
     duquant.seed = 0;
     duquant.smoothing = rotq::duquant_smoothing{
         rotq::weight_column_absmax({weights[0], weights[1]}), stats.channel_absmax(), 0.6, 1e-2};
-    const rotq::pipeline transform = rotq::duquant_transform(sample, duquant);
+    const rotq::pipeline transform = rotq::duquant_transform(stats.sample(), duquant);
     std::printf("layer %zu FFN input: %zu calibration tokens, %zu channels, block size %zu\n\n",
                 layer, stats.rows_seen(), stats.channels(), bs);
 
@@ -104,10 +97,11 @@ int main(int argc, char** argv) {
     std::vector<matrix> wt = weights;
     const auto report = [&](const char* stage) {
       const double rms = std::sqrt(double(xt.squaredNorm()) / double(xt.size()));
-      std::printf("%-18s max|x| %7.3f  rms %6.3f  block peak %7.3f  int4 error %.4f  W4A4 output "
-                  "error %.4f\n",
-                  stage, double(xt.cwiseAbs().maxCoeff()), rms, largest_block_peak(xt, bs),
-                  int4_error(xt), w4a4_output_error(xt, wt, references));
+      std::printf(
+          "%-18s max|x| %7.3f  rms %6.3f  block peak %7.3f  int4 error %.4f  W4A4 output "
+          "error %.4f\n",
+          stage, double(xt.cwiseAbs().maxCoeff()), rms, largest_block_peak(xt, bs), int4_error(xt),
+          w4a4_output_error(xt, wt, references));
     };
     report("original");
     for (const rotq::transform& stage : transform.stages()) {
@@ -117,8 +111,8 @@ int main(int argc, char** argv) {
     }
     double drift = 0;
     for (std::size_t i = 0; i < wt.size(); ++i)
-      drift = std::max(drift, double((xt * wt[i].transpose() - references[i]).norm() /
-                                     references[i].norm()));
+      drift = std::max(
+          drift, double((xt * wt[i].transpose() - references[i]).norm() / references[i].norm()));
     std::printf("\nfp32 output change after the whole transform: %.2e (relative)\n", drift);
     return 0;
   } catch (const std::exception& e) {

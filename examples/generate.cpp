@@ -2,8 +2,7 @@
 //
 //   example_generate ["prompt"] [max_new_tokens]
 //
-// Reads stories260K.bin and tok512.bin from $ROTQ_MODEL_DIR, else ./models, else the shared data
-// folder this example was built with.
+// Reads stories260K.bin and tok512.bin from the folder model_dir.hpp finds.
 
 #include <rotq/model/generate.hpp>
 
@@ -15,22 +14,8 @@
 #include <string>
 #include <vector>
 
-namespace {
+#include "model_dir.hpp"
 
-std::string find_model_dir() {
-  std::vector<std::string> candidates;
-  if (const char* env = std::getenv("ROTQ_MODEL_DIR"); env != nullptr && *env != '\0')
-    candidates.emplace_back(env);
-  candidates.emplace_back("models");
-  candidates.emplace_back(std::string(ROTQ_DEFAULT_SHARED_DIR) + "/models");
-  for (const std::string& dir : candidates)
-    if (std::ifstream(dir + "/stories260K.bin").good()) return dir;
-  std::string message = "stories260K.bin not found in:";
-  for (const std::string& dir : candidates) message += " '" + dir + "'";
-  throw std::runtime_error(message + " (set ROTQ_MODEL_DIR)");
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   try {
@@ -42,7 +27,7 @@ int main(int argc, char** argv) {
       if (end == argv[2] || *end != '\0')
         throw std::runtime_error(std::string("max_new_tokens '") + argv[2] + "' is not a number");
     }
-    const std::string dir = find_model_dir();
+    const std::string dir = rotq_example::find_model_dir();
     const rotq::model::llama2_model model =
         rotq::model::load_llama2_checkpoint(dir + "/stories260K.bin");
     const rotq::model::tokenizer vocabulary =

@@ -11,8 +11,6 @@
 #include <rotq/dfrot.hpp>
 #include <rotq/hadamard_transform.hpp>
 #include <rotq/model/calibration_recorder.hpp>
-#include <rotq/model/forward.hpp>
-#include <rotq/model/stories.hpp>
 #include <rotq/quantize.hpp>
 
 #include <cstdint>
@@ -22,9 +20,12 @@
 #include <string>
 #include <vector>
 
+#include "calibration_data.hpp"
+#include "model_dir.hpp"
+
 namespace {
 
-using matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using rotq_example::matrix;
 
 /// ||X - Q(X)||_F / ||X||_F over the chosen rows (all when `rows` is empty), Q the 4-bit
 /// per-token quantiser.
@@ -44,15 +45,10 @@ double int4_error(const matrix& x, const std::vector<std::size_t>& rows = {}) {
 
 int main(int argc, char** argv) {
   try {
-    const std::string dir = argc > 1 ? argv[1] : std::string(ROTQ_DEFAULT_SHARED_DIR) + "/models";
+    const std::string dir = rotq_example::find_model_dir(argc > 1 ? argv[1] : nullptr);
     const std::uint64_t seed = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 0;
     const rotq::model::llama2_model model =
         rotq::model::load_llama2_checkpoint(dir + "/stories260K.bin");
-    const rotq::model::tokenizer vocabulary =
-        rotq::model::load_tokenizer(dir + "/tok512.bin", model.config.vocab_size);
-    const std::vector<std::string> stories = rotq::model::split_stories(
-        rotq::model::read_file_bytes(dir + "/tinystories_valid_head.txt"));
-    const std::vector<std::string> calibration(stories.begin() + 60, stories.begin() + 69);
 
     // Both RMSNorm outputs of every layer; dividing out the gain gives the normalised hidden
     // state, which is what R1 rotates once the gains are fused into the next linears.
@@ -60,17 +56,15 @@ int main(int argc, char** argv) {
     options.points = {rotq::model::hook_point::attention_input, rotq::model::hook_point::ffn_input};
     options.sample_capacity = 1024;
     rotq::model::calibration_recorder recorder(model.config, options);
-    for (const std::vector<int>& tokens : rotq::model::encode_stories(vocabulary, calibration))
-      rotq::model::forward(model, tokens, recorder.hook());
+    rotq_example::record_calibration(model, dir, recorder);
     std::vector<matrix> parts;
     Eigen::Index rows = 0;
     for (std::size_t l = 0; l < model.config.n_layers; ++l)
       for (const rotq::model::hook_point point : options.points) {
-        const rotq::matrix_view<const float> s = recorder.statistics(l, point).sample();
         const Eigen::VectorXf& gain = point == rotq::model::hook_point::attention_input
                                           ? model.layers[l].attention_norm
                                           : model.layers[l].ffn_norm;
-        matrix part = Eigen::Map<const matrix>(s.data, Eigen::Index(s.rows), Eigen::Index(s.cols));
+        matrix part = rotq_example::sample_matrix(recorder.statistics(l, point));
         part.array().rowwise() /= gain.transpose().array();
         rows += part.rows();
         parts.push_back(std::move(part));

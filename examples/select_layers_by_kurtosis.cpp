@@ -11,8 +11,6 @@
 
 #include <rotq/calibration.hpp>
 #include <rotq/model/calibration_recorder.hpp>
-#include <rotq/model/forward.hpp>
-#include <rotq/model/stories.hpp>
 #include <rotq/stats.hpp>
 
 #include <cstdio>
@@ -22,22 +20,19 @@
 #include <string>
 #include <vector>
 
+#include "calibration_data.hpp"
+#include "model_dir.hpp"
+
 int main(int argc, char** argv) {
   try {
     namespace model = rotq::model;
-    const std::string dir = argc > 1 ? argv[1] : std::string(ROTQ_DEFAULT_SHARED_DIR) + "/models";
+    const std::string dir = rotq_example::find_model_dir(argc > 1 ? argv[1] : nullptr);
     const double beta = argc > 2 ? std::strtod(argv[2], nullptr) : 3.5;
     const model::llama2_model m = model::load_llama2_checkpoint(dir + "/stories260K.bin");
-    const model::tokenizer vocabulary =
-        model::load_tokenizer(dir + "/tok512.bin", m.config.vocab_size);
-    const std::vector<std::string> stories =
-        model::split_stories(model::read_file_bytes(dir + "/tinystories_valid_head.txt"));
-    const std::vector<std::string> calibration(stories.begin() + 60, stories.begin() + 69);
 
     // Activation statistics of every linear input, for the per-channel kurtosis column.
     model::calibration_recorder recorder(m.config, model::calibration_recorder::options{});
-    for (const std::vector<int>& tokens : model::encode_stories(vocabulary, calibration))
-      model::forward(m, tokens, recorder.hook());
+    rotq_example::record_calibration(m, dir, recorder);
 
     struct linear {
       const char* name;
@@ -61,8 +56,8 @@ int main(int argc, char** argv) {
       for (const linear& lin : linears) {
         const std::string name = "layers." + std::to_string(l) + "." + lin.name;
         layers.push_back({name, lin.group, rotq::weight_kurtosis(*lin.weights)});
-        const Eigen::VectorXd per_channel = rotq::activation_kurtosis_per_channel(
-            recorder.statistics(l, lin.input).sample());
+        const Eigen::VectorXd per_channel =
+            rotq::activation_kurtosis_per_channel(recorder.statistics(l, lin.input).sample());
         // A constant channel reports NaN; the largest finite value is the diagnostic.
         input_kurtosis[name] = per_channel.array().isNaN().select(0.0, per_channel).maxCoeff();
       }
@@ -84,9 +79,10 @@ int main(int argc, char** argv) {
                   d.kurtosis, d.zscore, d.pipeline.c_str(), input_kurtosis[d.layer]);
       heavy += d.outlier_heavy ? 1 : 0;
     }
-    std::printf("\n%zu of %zu linears are outlier-heavy (z > %.2f) and get '%s'; the rest get "
-                "'%s'\n",
-                heavy, decisions.size(), beta, rule.strong.c_str(), rule.plain.c_str());
+    std::printf(
+        "\n%zu of %zu linears are outlier-heavy (z > %.2f) and get '%s'; the rest get "
+        "'%s'\n",
+        heavy, decisions.size(), beta, rule.strong.c_str(), rule.plain.c_str());
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "example_select_layers_by_kurtosis: %s\n", e.what());

@@ -10,8 +10,6 @@
 #include <rotq/calibration.hpp>
 #include <rotq/hadamard_transform.hpp>
 #include <rotq/model/calibration_recorder.hpp>
-#include <rotq/model/forward.hpp>
-#include <rotq/model/stories.hpp>
 #include <rotq/pipeline.hpp>
 #include <rotq/quantize.hpp>
 #include <rotq/smoothing.hpp>
@@ -22,9 +20,12 @@
 #include <string>
 #include <vector>
 
+#include "calibration_data.hpp"
+#include "model_dir.hpp"
+
 namespace {
 
-using matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using rotq_example::matrix;
 
 /// ||Q(X) Q(W)^T - X W^T||_F / ||X W^T||_F with 4-bit per-token activations and per-channel
 /// weights: how much W4A4 quantisation disturbs the layer.
@@ -45,38 +46,31 @@ double int4_error(const matrix& x) {
 
 void describe(const char* stage, const matrix& x, const matrix& w, const matrix& reference) {
   const double rms = std::sqrt(double(x.squaredNorm()) / double(x.size()));
-  std::printf("%-22s max|x| %7.3f  rms %5.3f  max/rms %5.1f  int4 error %.4f  "
-              "W4A4 output error %.4f\n",
-              stage, double(x.cwiseAbs().maxCoeff()), rms, double(x.cwiseAbs().maxCoeff()) / rms,
-              int4_error(x), w4a4_output_error(x, w, reference));
+  std::printf(
+      "%-22s max|x| %7.3f  rms %5.3f  max/rms %5.1f  int4 error %.4f  "
+      "W4A4 output error %.4f\n",
+      stage, double(x.cwiseAbs().maxCoeff()), rms, double(x.cwiseAbs().maxCoeff()) / rms,
+      int4_error(x), w4a4_output_error(x, w, reference));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
-    const std::string dir = argc > 1 ? argv[1] : std::string(ROTQ_DEFAULT_SHARED_DIR) + "/models";
+    const std::string dir = rotq_example::find_model_dir(argc > 1 ? argv[1] : nullptr);
     const std::size_t layer = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 4;
     const rotq::model::llama2_model model =
         rotq::model::load_llama2_checkpoint(dir + "/stories260K.bin");
-    const rotq::model::tokenizer vocabulary =
-        rotq::model::load_tokenizer(dir + "/tok512.bin", model.config.vocab_size);
-    const std::vector<std::string> stories = rotq::model::split_stories(
-        rotq::model::read_file_bytes(dir + "/tinystories_valid_head.txt"));
-    const std::vector<std::string> calibration(stories.begin() + 60, stories.begin() + 69);
 
     // Record the down-projection input of every layer on the calibration stories.
     rotq::model::calibration_recorder::options options;
     options.points = {rotq::model::hook_point::down_input};
     options.sample_capacity = 4096;
     rotq::model::calibration_recorder recorder(model.config, options);
-    for (const std::vector<int>& tokens : rotq::model::encode_stories(vocabulary, calibration))
-      rotq::model::forward(model, tokens, recorder.hook());
+    rotq_example::record_calibration(model, dir, recorder);
     const rotq::activation_statistics& stats =
         recorder.statistics(layer, rotq::model::hook_point::down_input);
-    const rotq::matrix_view<const float> sample = stats.sample();
-    const matrix x = Eigen::Map<const matrix>(sample.data, Eigen::Index(sample.rows),
-                                              Eigen::Index(sample.cols));
+    const matrix x = rotq_example::sample_matrix(stats);
     const matrix& w = model.layers.at(layer).w_down;
     const matrix reference = x * w.transpose();
     std::printf("layer %zu down projection: %zu calibration tokens, %zu channels\n\n", layer,
@@ -103,8 +97,8 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < alphas.size(); ++i)
       std::printf("  alpha %.1f: %.4f%s\n", alphas[i], sweep.losses[i],
                   alphas[i] == sweep.best_alpha ? "  <- best" : "");
-    const rotq::smoothing_report report = rotq::smoothing_scales_with_report(
-        act_absmax, weight_absmax, sweep.best_alpha);
+    const rotq::smoothing_report report =
+        rotq::smoothing_scales_with_report(act_absmax, weight_absmax, sweep.best_alpha);
     std::printf("%zu channels hit the floor\n\n", report.floored_channels.size());
 
     // The three stages side by side.

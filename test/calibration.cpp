@@ -6,19 +6,17 @@
 #include <catch2/catch.hpp>
 
 #include <map>
-#include <random>
 #include <set>
+
+#include "support/matrices.hpp"
 
 namespace {
 
-using row_major_f = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using row_major_d = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using rotq_test::row_major_d;
+using rotq_test::row_major_f;
 
 row_major_f activations(Eigen::Index rows, Eigen::Index cols, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> normal;
-  row_major_f x(rows, cols);
-  for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = normal(gen);
+  row_major_f x = rotq_test::gaussian<row_major_f>(rows, cols, seed);
   x.col(2) *= 30.0f;  // an outlier channel
   return x;
 }

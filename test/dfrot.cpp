@@ -8,34 +8,20 @@
 
 #include <algorithm>
 #include <cmath>
-#include <random>
+
+#include "support/matrices.hpp"
+#include "support/quantization_checks.hpp"
 
 namespace {
 
-using row_major_d = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using row_major_f = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
-/// Per-token symmetric int4 fake quantisation error ||x - Q(x)||_F, written out (algorithms.md 6).
-double int4_error(const row_major_d& x) {
-  double error = 0.0;
-  for (Eigen::Index t = 0; t < x.rows(); ++t) {
-    const double amax = x.row(t).cwiseAbs().maxCoeff();
-    const double scale = amax > 0 ? amax / 7.0 : 1.0;
-    for (Eigen::Index c = 0; c < x.cols(); ++c) {
-      const double q = std::min(7.0, std::max(-8.0, std::nearbyint(x(t, c) / scale)));
-      error += std::pow(x(t, c) - q * scale, 2);
-    }
-  }
-  return std::sqrt(error);
-}
+using rotq_test::int4_error;
+using rotq_test::row_major_d;
+using rotq_test::row_major_f;
 
 /// Gaussian features with a massive token every 32 rows: two fixed channels (+200, -120) carry
 /// almost all of its energy, as in LLaMA's massive activations.
 row_major_d features_with_massive_tokens(Eigen::Index rows, Eigen::Index n, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<double> normal;
-  row_major_d a(rows, n);
-  for (Eigen::Index i = 0; i < a.size(); ++i) a.data()[i] = normal(gen);
+  row_major_d a = rotq_test::gaussian(rows, n, seed);
   for (Eigen::Index t = 0; t < rows; t += 32) {
     a.row(t) *= 0.05;
     a(t, 5) = 200.0;

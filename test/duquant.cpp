@@ -9,10 +9,12 @@
 #include <cmath>
 #include <random>
 
+#include "support/quantization_checks.hpp"
 #include "support/transform_checks.hpp"
 
 namespace {
 
+using rotq_test::int4_error;
 using rotq_test::row_major_d;
 using rotq_test::row_major_f;
 
@@ -25,20 +27,6 @@ row_major_f planted_outliers(Eigen::Index tokens, Eigen::Index d, unsigned seed,
 }
 
 double peak(const Eigen::MatrixXd& a) { return a.maxCoeff() - a.minCoeff(); }
-
-/// Per-token symmetric int4 fake quantisation error, ||x - Q(x)||_F (algorithms.md 6, by hand).
-double int4_error(const row_major_d& x) {
-  double error = 0.0;
-  for (Eigen::Index t = 0; t < x.rows(); ++t) {
-    const double amax = x.row(t).cwiseAbs().maxCoeff();
-    const double scale = amax > 0 ? amax / 7.0 : 1.0;
-    for (Eigen::Index c = 0; c < x.cols(); ++c) {
-      const double q = std::min(7.0, std::max(-8.0, std::nearbyint(x(t, c) / scale)));
-      error += std::pow(x(t, c) - q * scale, 2);
-    }
-  }
-  return std::sqrt(error);
-}
 
 Eigen::MatrixXd givens(Eigen::Index n, Eigen::Index i, double c, double s) {
   Eigen::MatrixXd g = Eigen::MatrixXd::Identity(n, n);

@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <sys/wait.h>
 
@@ -46,8 +45,9 @@ struct program_result {
 
 // Runs rotq-eval with `arguments` in `directory`, capturing stdout and stderr together.
 program_result run_program(const std::string& arguments, const std::string& directory) {
-  const std::string command =
-      "cd '" + directory + "' && env -u ROTQ_MODEL_DIR '" ROTQ_EVAL_EXECUTABLE "' " + arguments + " 2>&1";
+  const std::string command = "cd '" + directory +
+                              "' && env -u ROTQ_MODEL_DIR '" ROTQ_EVAL_EXECUTABLE "' " + arguments +
+                              " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   REQUIRE(pipe != nullptr);
   std::string output;
@@ -55,15 +55,6 @@ program_result run_program(const std::string& arguments, const std::string& dire
   while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
   const int status = pclose(pipe);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_all(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
 }
 
 }  // namespace
@@ -74,11 +65,12 @@ TEST_CASE("every row of the table leaves the unquantised model at the fp32 perpl
     o.kv_bits = kv_bits;
     const eval_data data = load_data(o);
     recipe_context ctx(data, o);
-    const double fp32 = rotq::model::evaluate_perplexity(data.model, data.eval_sequences, {}, 2).perplexity;
+    const double fp32 =
+        rotq::model::evaluate_perplexity(data.model, data.eval_sequences, {}, 2).perplexity;
     const std::vector<std::pair<const char*, prepared_model>> rows = {
-        {"rtn", prepare_plain(ctx)},          {"smoothquant", prepare_smoothquant(ctx)},
-        {"quarot", prepare_quarot(ctx, 3)},   {"smoothrot", prepare_smoothrot(ctx, 3)},
-        {"duquant", prepare_duquant(ctx, 3)}, {"dfrot", prepare_dfrot(ctx, 3)},
+        {"rtn", prepare_plain(ctx)},           {"smoothquant", prepare_smoothquant(ctx)},
+        {"quarot", prepare_quarot(ctx, 3)},    {"smoothrot", prepare_smoothrot(ctx, 3)},
+        {"duquant", prepare_duquant(ctx, 3)},  {"dfrot", prepare_dfrot(ctx, 3)},
         {"adaptive", prepare_adaptive(ctx, 3)}};
     for (const auto& [name, prepared] : rows) {
       CAPTURE(name, kv_bits);
@@ -107,18 +99,19 @@ TEST_CASE("the transforms change what the quantisers see", "[eval]") {
 TEST_CASE("rotq-eval runs a small table and writes JSON, CSV and SVG", "[eval][program]") {
   rotq_test::temp_dir dir;
   const program_result r =
-      run_program("--model-dir '" + rotq_test::shared_dir() + "/models' --rows fp32,rtn,quarot --seeds 2 "
-                  "--eval-stories 0-2 --calib-stories 60-61 --max-tokens 128 --quiet --out out",
+      run_program("--model-dir '" + rotq_test::shared_dir() +
+                      "/models' --rows fp32,rtn,quarot --seeds 2 "
+                      "--eval-stories 0-2 --calib-stories 60-61 --max-tokens 128 --quiet --out out",
                   dir.file(""));
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   CHECK(r.output.find("quarot+gptq") != std::string::npos);
   CHECK(r.output.find("pass") != std::string::npos);
-  const std::string json = read_all(dir.file("out/results.json"));
+  const std::string json = rotq_test::read_file(dir.file("out/results.json"));
   CHECK(json.find("\"name\": \"quarot\"") != std::string::npos);
   CHECK(json.find("\"invariance_passed\": true") != std::string::npos);
-  CHECK(read_all(dir.file("out/results.csv")).rfind("row,mean_perplexity", 0) == 0);
-  CHECK(read_all(dir.file("out/results.svg")).find("<svg") == 0);
+  CHECK(rotq_test::read_file(dir.file("out/results.csv")).rfind("row,mean_perplexity", 0) == 0);
+  CHECK(rotq_test::read_file(dir.file("out/results.svg")).find("<svg") == 0);
 }
 
 TEST_CASE("rotq-eval names the places it looked in when no model is found", "[eval][program]") {
@@ -126,19 +119,22 @@ TEST_CASE("rotq-eval names the places it looked in when no model is found", "[ev
   const program_result r = run_program("--rows fp32", dir.file(""));
   CHECK(r.exit_code == 1);
   CHECK(r.output.find("cannot find stories260K.bin") != std::string::npos);
-  CHECK(r.output.find("$ROTQ_MODEL_DIR (unset), ./models and ../shared/models") != std::string::npos);
+  CHECK(r.output.find("$ROTQ_MODEL_DIR (unset), ./models and ../shared/models") !=
+        std::string::npos);
 }
 
-TEST_CASE("rotq-eval turns corrupted model files into one-line errors naming them", "[eval][program]") {
+TEST_CASE("rotq-eval turns corrupted model files into one-line errors naming them",
+          "[eval][program]") {
   rotq_test::temp_dir dir;
-  const std::string good = read_all(rotq_test::shared_file("models/stories260K.bin"));
+  const std::string good = rotq_test::read_file(rotq_test::shared_file("models/stories260K.bin"));
   const std::string models = rotq_test::shared_dir() + "/models";
   auto expect_error = [&](const std::string& bytes, const std::string& problem) {
     const std::string path = dir.file("broken.bin");
-    write_all(path, bytes);
-    const program_result r = run_program("--checkpoint '" + path + "' --tokenizer '" + models +
-                                             "/tok512.bin' --text '" + models + "/tinystories_valid_head.txt'",
-                                         dir.file(""));
+    rotq_test::write_file(path, bytes);
+    const program_result r =
+        run_program("--checkpoint '" + path + "' --tokenizer '" + models + "/tok512.bin' --text '" +
+                        models + "/tinystories_valid_head.txt'",
+                    dir.file(""));
     INFO(r.output);
     CHECK(r.exit_code == 1);
     CHECK(r.output.find(path) != std::string::npos);
@@ -156,10 +152,12 @@ TEST_CASE("rotq-eval turns corrupted model files into one-line errors naming the
   expect_error(nan, "nan");
 }
 
-TEST_CASE("rotq-eval rejects a tokenizer of another vocabulary and bad options", "[eval][program]") {
+TEST_CASE("rotq-eval rejects a tokenizer of another vocabulary and bad options",
+          "[eval][program]") {
   rotq_test::temp_dir dir;
   const std::string models = rotq_test::shared_dir() + "/models";
-  program_result r = run_program("--model-dir '" + models + "' --tokenizer '" + models + "/tokenizer.bin'", dir.file(""));
+  program_result r = run_program(
+      "--model-dir '" + models + "' --tokenizer '" + models + "/tokenizer.bin'", dir.file(""));
   CHECK(r.exit_code == 1);
   CHECK(r.output.find(models + "/tokenizer.bin") != std::string::npos);
   r = run_program("--frobnicate", dir.file(""));

@@ -135,12 +135,12 @@ void check_against_references(std::size_t n, unsigned seed) {
 // n = m p for chunks p shorter than a register of either width and longer, with the real model
 // sizes (12 * 1024, 20 * 512, 28 * 512, 108 * 128, 172 * 64, 148 * 128, 20 * 256, 52 * 128).
 const std::vector<std::size_t> kBaseSizes = {
-    12,    20,    28,    36,    44,    52,   60,   76,  92, 108, 148, 172, 188, 244, 652,  // p = 1
-    24,    56,    344,   1304,                                                           // p = 2
-    48,    112,   688,   2608,                                                           // p = 4
-    96,    160,   1376,                                                                  // p = 8
-    320,   2752,  5504,  768,   3072,                                                    // 16-256
-    12288, 10240, 14336, 13824, 11008, 18944, 5120, 6656};                               // >= 128
+    12,    20,    28,    36,    44,    52,    60,   76,  92, 108, 148, 172, 188, 244, 652,  // p = 1
+    24,    56,    344,   1304,                                                              // p = 2
+    48,    112,   688,   2608,                                                              // p = 4
+    96,    160,   1376,                                                                     // p = 8
+    320,   2752,  5504,  768,   3072,                       // 16-256
+    12288, 10240, 14336, 13824, 11008, 18944, 5120, 6656};  // >= 128
 
 }  // namespace
 
@@ -180,8 +180,7 @@ TEST_CASE("m * 2^k sizes, from chunks of one element to chunks of 512, equal the
   }
 }
 
-TEST_CASE("dense inputs give bitwise the portable result on every instruction set",
-          "[fwht_isa]") {
+TEST_CASE("dense inputs give bitwise the portable result on every instruction set", "[fwht_isa]") {
   // The references above use sparse inputs for large n; this covers every element.
   std::vector<std::size_t> sizes = {1u << 12, 1u << 14, 1u << 16, 1u << 18};
   sizes.insert(sizes.end(), kBaseSizes.begin(), kBaseSizes.end());
@@ -329,7 +328,7 @@ TEST_CASE("an instruction set the CPU or build lacks is refused", "[fwht_isa][er
     if (rotq::isa_available(which)) continue;
     CAPTURE(rotq::isa_name(which));
     CHECK_THROWS_AS(rotq::set_isa(which), rotq::error);
-    CHECK_THROWS_WITH(rotq::set_isa(which), Catch::Contains(rotq::isa_name(which)) &&
-                                                Catch::Contains("not available"));
+    CHECK_THROWS_WITH(rotq::set_isa(which),
+                      Catch::Contains(rotq::isa_name(which)) && Catch::Contains("not available"));
   }
 }

@@ -18,29 +18,23 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <numeric>
 #include <random>
-#include <sstream>
 #include <vector>
 
-#include "support/shared_data.hpp"
+#include "support/matrices.hpp"
+#include "support/quantization_checks.hpp"
+#include "support/shared_model.hpp"
 
 namespace {
 
-using row_major_f = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using row_major_d = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
-row_major_d gaussian(Eigen::Index rows, Eigen::Index cols, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<double> dist;
-  row_major_d m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = dist(gen);
-  return m;
-}
+using rotq_test::bitwise_equal;
+using rotq_test::dequantized;
+using rotq_test::gaussian;
+using rotq_test::row_major_d;
+using rotq_test::row_major_f;
 
 // Correlated calibration inputs with channels of very different size, as real activations have:
 // X = Z A diag(s), Z Gaussian, A a random mixing matrix, s spread over two decades.
@@ -65,17 +59,6 @@ Eigen::MatrixXd hessian_of(const row_major_f& x) {
   rotq::hessian_accumulator accumulator(std::size_t(x.cols()));
   accumulator.add(x);
   return accumulator.hessian();
-}
-
-row_major_f dequantized(const rotq::int_codes& q) {
-  row_major_f out(Eigen::Index(q.rows), Eigen::Index(q.cols));
-  rotq::dequantize(q, out);
-  return out;
-}
-
-bool bitwise_equal(const row_major_f& a, const row_major_f& b) {
-  return a.rows() == b.rows() && a.cols() == b.cols() &&
-         std::memcmp(a.data(), b.data(), sizeof(float) * std::size_t(a.size())) == 0;
 }
 
 double output_error(const row_major_f& x, const row_major_f& w, const row_major_f& w_hat) {
@@ -414,14 +397,9 @@ TEST_CASE(
     "perplexity",
     "[gptq][model]") {
   using namespace rotq::model;
-  const llama2_model model =
-      load_llama2_checkpoint(rotq_test::shared_file("models/stories260K.bin"));
-  const tokenizer vocabulary = load_tokenizer(rotq_test::shared_file("models/tok512.bin"), 512);
-  std::ifstream file(rotq_test::shared_file("models/tinystories_valid_head.txt"));
-  std::stringstream text;
-  text << file.rdbuf();
+  const llama2_model& model = rotq_test::stories260k();
   const std::vector<std::vector<int>> sequences =
-      encode_stories(vocabulary, split_stories(text.str()), 256);
+      encode_stories(rotq_test::tok512(), rotq_test::tinystories(), 256);
   REQUIRE(sequences.size() >= 32);
   const std::vector<std::vector<int>> calibration(sequences.begin(), sequences.begin() + 16);
   const std::vector<std::vector<int>> held_out(sequences.begin() + 16, sequences.begin() + 32);

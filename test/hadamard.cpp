@@ -7,23 +7,19 @@
 
 #include <cmath>
 #include <cstdint>
-#include <fstream>
 #include <limits>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "support/matrices.hpp"
 #include "support/shared_data.hpp"
 
 namespace {
 
 Eigen::VectorXd random_vector(std::size_t n, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<double> dist;
-  Eigen::VectorXd v(static_cast<Eigen::Index>(n));
-  for (auto& x : v) x = dist(gen);
-  return v;
+  return rotq_test::gaussian<Eigen::VectorXd>(static_cast<Eigen::Index>(n), 1, seed);
 }
 
 // S_n by the recursion S_2n = [[S_n, S_n], [S_n, -S_n]]: independent of rotq's code.
@@ -58,10 +54,9 @@ Eigen::MatrixXd base_matrix(std::size_t m) {
 // Paley over GF(p^k) (52 = GF(25), 100 = GF(49), 244 = GF(3^5)), stored Williamson (92, 172),
 // Goethals-Seidel (188, 652), the 12 x 12 array (372), the 28 x 28 array (532) and Miyamoto
 // (324 over GF(3^4), 436, 596).
-const std::vector<std::size_t> kSizes = {1,    2,    4,     8,     16,    64,   256,  1024, 4096,
-                                         12,   24,   20,    80,    28,    112,  44,   76,   52,
-                                         100,  200,  244,   92,    172,   344,  11008, 188, 652,
-                                         1304, 372,  532,   1064,  324,   648,  436,  596};
+const std::vector<std::size_t> kSizes = {
+    1,   2,   4,   8,  16,  64,  256,   1024, 4096, 12,   24,  20,  80,   28,  112, 44,  76, 52,
+    100, 200, 244, 92, 172, 344, 11008, 188,  652,  1304, 372, 532, 1064, 324, 648, 436, 596};
 
 }  // namespace
 
@@ -73,16 +68,19 @@ TEST_CASE("fwht equals the dense hadamard_matrix times x, in double", "[hadamard
     const Eigen::VectorXd expected = h * x;
     Eigen::VectorXd y = x;
     rotq::fwht(y.data(), n);
-    CHECK((y - expected).cwiseAbs().maxCoeff() <= 1e-12 * std::sqrt(double(n)) * x.cwiseAbs().maxCoeff());
+    CHECK((y - expected).cwiseAbs().maxCoeff() <=
+          1e-12 * std::sqrt(double(n)) * x.cwiseAbs().maxCoeff());
     Eigen::VectorXd t = x;
     rotq::fwht_transposed(t.data(), n);
     const Eigen::VectorXd expected_t = h.transpose() * x;
-    CHECK((t - expected_t).cwiseAbs().maxCoeff() <= 1e-12 * std::sqrt(double(n)) * x.cwiseAbs().maxCoeff());
+    CHECK((t - expected_t).cwiseAbs().maxCoeff() <=
+          1e-12 * std::sqrt(double(n)) * x.cwiseAbs().maxCoeff());
   }
 }
 
 TEST_CASE("float fwht agrees with the double reference to float rounding", "[hadamard]") {
-  for (std::size_t n : {std::size_t{4096}, std::size_t{11008}, std::size_t{652}, std::size_t{100}}) {
+  for (std::size_t n :
+       {std::size_t{4096}, std::size_t{11008}, std::size_t{652}, std::size_t{100}}) {
     CAPTURE(n);
     const Eigen::VectorXd x = random_vector(n, 11);
     const Eigen::VectorXd expected = rotq::hadamard_matrix(n) * x;
@@ -102,9 +100,8 @@ TEST_CASE("H H^T = I for every base order up to 664, with sampled powers of two"
     const std::size_t n = m << (m > 256 ? 0 : k);
     CAPTURE(m, n);
     const Eigen::MatrixXd h = rotq::hadamard_matrix(n);
-    const double err = (h * h.transpose() - Eigen::MatrixXd::Identity(h.rows(), h.cols()))
-                           .cwiseAbs()
-                           .maxCoeff();
+    const double err =
+        (h * h.transpose() - Eigen::MatrixXd::Identity(h.rows(), h.cols())).cwiseAbs().maxCoeff();
     CHECK(err < 1e-12);
     ++checked;
   }
@@ -120,14 +117,10 @@ TEST_CASE("every multiple of 4 up to 664 is supported without loading a table", 
   }
 }
 
-TEST_CASE("load_hadamard_base replaces a constructed base and drives the transform",
-          "[hadamard]") {
+TEST_CASE("load_hadamard_base replaces a constructed base and drives the transform", "[hadamard]") {
   const std::vector<std::int8_t> constructed = rotq::hadamard_base_signs(436);
   const std::string path = rotq_test::shared_file("hadamard/had436.txt");
-  std::vector<std::int8_t> table;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);)
-    for (char c : line) table.push_back(c == '+' ? 1 : -1);
+  const std::vector<std::int8_t> table = rotq_test::shared_hadamard_signs(436);
   REQUIRE(table.size() == 436u * 436u);
   REQUIRE(table != constructed);  // Miyamoto's matrix is not the shared one
 
@@ -231,10 +224,12 @@ TEST_CASE("fwht_rows transforms strided rows and leaves the padding alone", "[ha
       const Eigen::Map<const Eigen::VectorXd> in(original.data() + r * stride, Eigen::Index(n));
       const Eigen::Map<const Eigen::VectorXd> out(data.data() + r * stride, Eigen::Index(n));
       CHECK((out - h * in).cwiseAbs().maxCoeff() < 1e-12);
-      for (std::size_t c = n; c < stride; ++c) CHECK(data[r * stride + c] == original[r * stride + c]);
+      for (std::size_t c = n; c < stride; ++c)
+        CHECK(data[r * stride + c] == original[r * stride + c]);
     }
     rotq::fwht_rows_transposed(rotq::matrix_view<double>(data.data(), rows, n, stride));
-    for (std::size_t i = 0; i < data.size(); ++i) CHECK(data[i] == Approx(original[i]).margin(1e-12));
+    for (std::size_t i = 0; i < data.size(); ++i)
+      CHECK(data[i] == Approx(original[i]).margin(1e-12));
   }
 }
 
@@ -292,7 +287,8 @@ TEST_CASE("register_hadamard_base validates and then drives the transform", "[ha
   // negated.
   std::vector<std::int8_t> other = original;
   for (std::size_t j = 0; j < 12; ++j) std::swap(other[j], other[12 + j]);
-  for (std::size_t i = 0; i < 12; ++i) other[i * 12 + 3] = static_cast<std::int8_t>(-other[i * 12 + 3]);
+  for (std::size_t i = 0; i < 12; ++i)
+    other[i * 12 + 3] = static_cast<std::int8_t>(-other[i * 12 + 3]);
   rotq::register_hadamard_base(12, other);
   CHECK(rotq::hadamard_base_signs(12) == other);
   const Eigen::VectorXd x = random_vector(48, 2);

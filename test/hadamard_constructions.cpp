@@ -7,21 +7,12 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "support/shared_data.hpp"
 
 namespace {
-
-rotq::detail::sign_matrix read_table(std::size_t m) {
-  std::ifstream in(rotq_test::shared_file("hadamard/had" + std::to_string(m) + ".txt"));
-  rotq::detail::sign_matrix h;
-  for (std::string line; std::getline(in, line);)
-    for (char c : line) h.push_back(c == '+' ? 1 : -1);
-  return h;
-}
 
 // H H^T = m I exactly, counted independently of rotq::detail::is_hadamard: with the -1 entries as
 // set bits, rows i and j are orthogonal iff they differ in exactly m / 2 places.
@@ -114,14 +105,14 @@ TEST_CASE("the quadratic character of GF(q) has (q-1)/2 squares and is multiplic
 TEST_CASE("Paley I and II build Hadamard matrices of the orders algorithms.md lists",
           "[hadamard][paley]") {
   // Base orders (4 * odd) from the lists in algorithms.md 1.2, plus the prime-power-field ones.
-  for (std::size_t m : {12u, 20u, 44u, 60u, 68u, 84u, 108u, 132u, 140u, 164u, 180u, 212u, 228u,
-                        252u, 244u}) {
+  for (std::size_t m :
+       {12u, 20u, 44u, 60u, 68u, 84u, 108u, 132u, 140u, 164u, 180u, 212u, 228u, 252u, 244u}) {
     CAPTURE(m);
     REQUIRE(rotq::detail::paley1_reaches(m));
     CHECK(rotq::detail::is_hadamard(rotq::detail::paley1(m), m));
   }
-  for (std::size_t m : {12u, 28u, 36u, 60u, 76u, 108u, 124u, 148u, 196u, 204u, 220u, 228u, 52u,
-                        100u, 340u, 580u}) {
+  for (std::size_t m :
+       {12u, 28u, 36u, 60u, 76u, 108u, 124u, 148u, 196u, 204u, 220u, 228u, 52u, 100u, 340u, 580u}) {
     CAPTURE(m);
     REQUIRE(rotq::detail::paley2_reaches(m));
     CHECK(rotq::detail::is_hadamard(rotq::detail::paley2(m), m));
@@ -136,7 +127,7 @@ TEST_CASE("the stored generators rebuild the shared tables entry by entry", "[ha
   for (const auto& design : rotq::detail::block_circulant_designs) {
     CAPTURE(design.order);
     const auto built = rotq::detail::block_circulant(design);
-    CHECK(built == read_table(design.order));
+    CHECK(built == rotq_test::shared_hadamard_signs(design.order));
     CHECK(rotq::detail::is_hadamard(built, design.order));
     ++count;
   }

@@ -5,42 +5,29 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
-#include <filesystem>
-#include <fstream>
 #include <string>
 
-#include <unistd.h>
-
-namespace {
-
-std::filesystem::path temp_dir() {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("rotq_test_model_file_bytes_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  return dir;
-}
-
-}  // namespace
+#include "support/temp_dir.hpp"
 
 TEST_CASE("read_file_bytes returns every byte, NULs and high bytes included", "[model][file]") {
   std::string bytes;
   for (int i = 0; i < 200000; ++i) bytes += static_cast<char>((i * 7919) & 0xFF);
-  const std::string path = (temp_dir() / "bytes.bin").string();
-  std::ofstream(path, std::ios::binary) << bytes;
+  const rotq_test::temp_dir dir;
+  const std::string path = dir.file("bytes.bin");
+  rotq_test::write_file(path, bytes);
   CHECK(rotq::model::read_file_bytes(path) == bytes);
-  std::ofstream(path, std::ios::binary | std::ios::trunc).close();
+  rotq_test::write_file(path, "");
   CHECK(rotq::model::read_file_bytes(path).empty());
-  std::filesystem::remove_all(temp_dir());
 }
 
 TEST_CASE("read_file_bytes names the file and the reason it cannot be read",
           "[model][file][errors]") {
-  const std::string missing = (temp_dir() / "no_such_file.bin").string();
+  const rotq_test::temp_dir dir;
+  const std::string missing = dir.file("no_such_file.bin");
   CHECK_THROWS_AS(rotq::model::read_file_bytes(missing), rotq::error);
   CHECK_THROWS_WITH(rotq::model::read_file_bytes(missing),
                     Catch::Contains("cannot open '" + missing + "'") &&
                         Catch::Contains("No such file or directory"));
-  std::filesystem::remove_all(temp_dir());
 }
 
 TEST_CASE("byte_reader decodes little-endian int32 and float32 in sequence", "[model][file]") {

@@ -14,7 +14,7 @@
 #include <tuple>
 #include <vector>
 
-#include "support/shared_data.hpp"
+#include "support/shared_model.hpp"
 
 namespace {
 
@@ -22,25 +22,17 @@ using rotq::model::hook_point;
 using rotq::model::llama2_model;
 using rotq::model::weight_matrix;
 
-const llama2_model& stories260k() {
-  static const llama2_model model =
-      rotq::model::load_llama2_checkpoint(rotq_test::shared_file("models/stories260K.bin"));
-  return model;
-}
+using rotq_test::stories260k;
 
 /// Stories 0 and 1 of the evaluation text as BOS + tokens; story 1 is cut at 512 tokens.
 const std::vector<std::vector<int>>& story_tokens() {
-  static const std::vector<std::vector<int>> sequences = [] {
-    const auto vocabulary =
-        rotq::model::load_tokenizer(rotq_test::shared_file("models/tok512.bin"), 512);
-    const auto stories = rotq::model::split_stories(
-        rotq::model::read_file_bytes(rotq_test::shared_file("models/tinystories_valid_head.txt")));
-    return rotq::model::encode_stories(vocabulary, {stories[0], stories[1]});
-  }();
+  static const std::vector<std::vector<int>> sequences = rotq::model::encode_stories(
+      rotq_test::tok512(), {rotq_test::tinystories()[0], rotq_test::tinystories()[1]});
   return sequences;
 }
 
-using row_hook = std::function<void(std::size_t layer, hook_point point, Eigen::Ref<Eigen::VectorXd>)>;
+using row_hook =
+    std::function<void(std::size_t layer, hook_point point, Eigen::Ref<Eigen::VectorXd>)>;
 
 /// llama2.c's forward(), one position at a time with a KV cache, in double; `hook` sees each
 /// position's vector at the same places forward() hands T rows to its hook.
@@ -163,9 +155,9 @@ TEST_CASE("hooks fire at every point of every layer, in order, with T-row shapes
         CHECK(r.contiguous());
         calls.emplace_back(l, p, r.rows, r.cols);
       });
-  const hook_point order[] = {hook_point::attention_input, hook_point::query, hook_point::key,
-                              hook_point::value, hook_point::attention_output,
-                              hook_point::ffn_input, hook_point::down_input};
+  const hook_point order[] = {
+      hook_point::attention_input,  hook_point::query,     hook_point::key,       hook_point::value,
+      hook_point::attention_output, hook_point::ffn_input, hook_point::down_input};
   const std::size_t cols[] = {64, 64, 32, 32, 64, 64, 172};
   REQUIRE(calls.size() == 5 * rotq::model::hook_point_count);
   for (std::size_t i = 0; i < calls.size(); ++i) {

@@ -8,30 +8,15 @@
 #include <string>
 #include <vector>
 
-#include "support/shared_data.hpp"
+#include "support/shared_model.hpp"
 
 namespace {
 
 using rotq::model::tokenizer;
 
-const rotq::model::llama2_model& stories260k() {
-  static const rotq::model::llama2_model model =
-      rotq::model::load_llama2_checkpoint(rotq_test::shared_file("models/stories260K.bin"));
-  return model;
-}
-
-const tokenizer& tok512() {
-  static const tokenizer vocabulary =
-      rotq::model::load_tokenizer(rotq_test::shared_file("models/tok512.bin"), 512);
-  return vocabulary;
-}
-
-std::vector<int> prompt(const std::string& text) {
-  std::vector<int> ids{tokenizer::bos_id};
-  const std::vector<int> encoded = tok512().encode(text);
-  ids.insert(ids.end(), encoded.begin(), encoded.end());
-  return ids;
-}
+using rotq_test::prompt;
+using rotq_test::stories260k;
+using rotq_test::tok512;
 
 }  // namespace
 
@@ -41,8 +26,8 @@ TEST_CASE("greedy generation from 'Once upon a time' gives the published continu
   const std::string published =
       ", there was a little girl named Lily. She loved to play outside in the park. One day, she "
       "saw a big, red ball. She wanted to play with it, but it was too high.";
-  const std::vector<int> generated = rotq::model::generate_greedy(stories260k(),
-                                                                  prompt("Once upon a time"), 80);
+  const std::vector<int> generated =
+      rotq::model::generate_greedy(stories260k(), prompt("Once upon a time"), 80);
   const std::string text = tok512().decode(generated);
   CAPTURE(text);
   CHECK(text.substr(0, published.size()) == published);

@@ -9,45 +9,21 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 #include "support/shared_data.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
 using rotq::model::llama2_model;
 using rotq::model::load_llama2_checkpoint;
+using rotq_test::read_file;
+using rotq_test::temp_file;
 
 std::string model_path() { return rotq_test::shared_file("models/stories260K.bin"); }
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-/// A file in a per-process temporary folder, removed with the folder when the test ends.
-class temp_file {
-public:
-  temp_file(const std::string& name, const std::string& bytes)
-      : dir_(std::filesystem::temp_directory_path() /
-             ("rotq_test_model_checkpoint_" + std::to_string(::getpid()))) {
-    std::filesystem::create_directories(dir_);
-    path_ = (dir_ / name).string();
-    std::ofstream(path_, std::ios::binary) << bytes;
-  }
-  ~temp_file() { std::filesystem::remove_all(dir_); }
-  const std::string& path() const { return path_; }
-
-private:
-  std::filesystem::path dir_;
-  std::string path_;
-};
 
 void put_int32(std::string& bytes, std::size_t offset, std::int32_t value) {
   std::memcpy(&bytes[offset], &value, sizeof value);
@@ -103,13 +79,12 @@ TEST_CASE("stories260K loads with the README's header and tensor layout", "[mode
   CHECK(m.classifier == m.token_embedding);
 
   // Every tensor, checked element for element against the raw file at the README's offsets.
-  const std::string raw = read_bytes(model_path());
+  const std::string raw = read_file(model_path());
   const auto expect_tensor = [&](const auto& tensor, std::size_t start) {
     bool same = true;
     for (Eigen::Index r = 0; r < tensor.rows(); ++r)
       for (Eigen::Index k = 0; k < tensor.cols(); ++k)
-        same &= tensor(r, k) ==
-                get_float(raw, byte_of(start + std::size_t(r * tensor.cols() + k)));
+        same &= tensor(r, k) == get_float(raw, byte_of(start + std::size_t(r * tensor.cols() + k)));
     return same;
   };
   CHECK(expect_tensor(m.token_embedding, embedding_at));
@@ -143,7 +118,7 @@ TEST_CASE("the model is a value: a copy's weights change alone", "[model][checkp
 
 TEST_CASE("a negative vocab_size reads a separate classifier after the RoPE tables",
           "[model][checkpoint]") {
-  std::string bytes = read_bytes(model_path());
+  std::string bytes = read_file(model_path());
   put_int32(bytes, 20, -512);
   std::vector<float> classifier(vocab * dim);
   for (std::size_t i = 0; i < classifier.size(); ++i)
@@ -163,7 +138,7 @@ TEST_CASE("a negative vocab_size reads a separate classifier after the RoPE tabl
 
 TEST_CASE("damaged checkpoints are refused with the file and the problem named",
           "[model][checkpoint][errors]") {
-  const std::string original = read_bytes(model_path());
+  const std::string original = read_file(model_path());
   const auto refuses = [](const std::string& name, const std::string& bytes,
                           const std::string& problem) {
     const temp_file file(name, bytes);
@@ -174,9 +149,8 @@ TEST_CASE("damaged checkpoints are refused with the file and the problem named",
   };
 
   SECTION("missing file") {
-    const std::string missing = (std::filesystem::temp_directory_path() /
-                                 ("rotq_no_model_" + std::to_string(::getpid()) + ".bin"))
-                                    .string();
+    const rotq_test::temp_dir dir;
+    const std::string missing = dir.file("no_model.bin");
     CHECK_THROWS_WITH(load_llama2_checkpoint(missing),
                       Catch::Contains("cannot open '" + missing + "'"));
   }

@@ -11,28 +11,21 @@
 #include <cmath>
 #include <vector>
 
-#include "support/shared_data.hpp"
+#include "support/shared_model.hpp"
 
 namespace {
 
 using rotq::model::llama2_model;
 using rotq::model::weight_matrix;
 
-const llama2_model& stories260k() {
-  static const llama2_model model =
-      rotq::model::load_llama2_checkpoint(rotq_test::shared_file("models/stories260K.bin"));
-  return model;
-}
+using rotq_test::stories260k;
 
 /// Stories 0-59 of the evaluation text, as the protocol encodes them.
 const std::vector<std::vector<int>>& evaluation_set() {
   static const std::vector<std::vector<int>> sequences = [] {
-    const auto vocabulary =
-        rotq::model::load_tokenizer(rotq_test::shared_file("models/tok512.bin"), 512);
-    auto stories = rotq::model::split_stories(
-        rotq::model::read_file_bytes(rotq_test::shared_file("models/tinystories_valid_head.txt")));
+    std::vector<std::string> stories = rotq_test::tinystories();
     stories.resize(60);
-    return rotq::model::encode_stories(vocabulary, stories);
+    return rotq::model::encode_stories(rotq_test::tok512(), stories);
   }();
   return sequences;
 }
@@ -122,7 +115,8 @@ TEST_CASE("evaluate_perplexity refuses bad arguments and passes on forward's err
   const llama2_model& m = stories260k();
   CHECK_THROWS_WITH(rotq::model::evaluate_perplexity(m, {{1, 2}}, {}, 0),
                     Catch::Contains("threads = 0"));
-  CHECK_THROWS_WITH(rotq::model::evaluate_perplexity(m, {}), Catch::Contains("no token to predict"));
+  CHECK_THROWS_WITH(rotq::model::evaluate_perplexity(m, {}),
+                    Catch::Contains("no token to predict"));
   CHECK_THROWS_WITH(rotq::model::evaluate_perplexity(m, {{1}, {1}}),
                     Catch::Contains("no token to predict"));
   // The bad token sits in the third sequence; with 2 threads the error still surfaces.

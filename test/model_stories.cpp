@@ -9,15 +9,14 @@
 #include <vector>
 
 #include "support/shared_data.hpp"
+#include "support/shared_model.hpp"
 
 namespace {
 
 using rotq::model::split_stories;
 using rotq::model::strip_gutenberg;
 
-std::string shared_text(const std::string& relative) {
-  return rotq::model::read_file_bytes(rotq_test::shared_file(relative));
-}
+using rotq_test::shared_text;
 
 }  // namespace
 
@@ -84,8 +83,7 @@ TEST_CASE("the Grimm book's body has no header, footer, BOM or CR", "[model][sto
 }
 
 TEST_CASE("encode_stories gives BOS + encode(story), cut at max_tokens", "[model][stories]") {
-  const auto vocabulary =
-      rotq::model::load_tokenizer(rotq_test::shared_file("models/tok512.bin"), 512);
+  const rotq::model::tokenizer& vocabulary = rotq_test::tok512();
   const std::vector<std::string> stories =
       split_stories(shared_text("models/tinystories_valid_head.txt"));
   const auto sequences = rotq::model::encode_stories(vocabulary, stories);

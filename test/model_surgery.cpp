@@ -6,28 +6,23 @@
 
 #include <catch2/catch.hpp>
 
-#include "support/shared_data.hpp"
+#include "support/shared_model.hpp"
 
 namespace {
 
 using rotq::model::hook_point;
 
-const rotq::model::llama2_model& original() {
-  static const auto model = rotq::model::load_llama2_checkpoint(rotq_test::shared_file("models/stories260K.bin"));
-  return model;
-}
+const rotq::model::llama2_model& original() { return rotq_test::stories260k(); }
 
 std::vector<int> prompt() {
-  static const auto vocabulary = rotq::model::load_tokenizer(rotq_test::shared_file("models/tok512.bin"));
-  std::vector<int> ids = {rotq::model::tokenizer::bos_id};
-  const auto story = vocabulary.encode("One day, a little dog named Max found a shiny red ball in the garden. "
-                                       "He wanted to show it to his friend.");
-  ids.insert(ids.end(), story.begin(), story.end());
-  return ids;
+  return rotq_test::prompt(
+      "One day, a little dog named Max found a shiny red ball in the garden. "
+      "He wanted to show it to his friend.");
 }
 
 // Max |a - b| relative to max |a|.
-double relative_difference(const rotq::model::weight_matrix& a, const rotq::model::weight_matrix& b) {
+double relative_difference(const rotq::model::weight_matrix& a,
+                           const rotq::model::weight_matrix& b) {
   return double((a - b).cwiseAbs().maxCoeff() / a.cwiseAbs().maxCoeff());
 }
 
@@ -64,7 +59,8 @@ TEST_CASE("the residual rotation keeps the logits and needs fused gains", "[surg
   CHECK(relative_difference(reference, rotq::model::forward(model, prompt())) < 1e-5);
   // The residual stream really is rotated: the embedding of a token is e Q.
   Eigen::RowVectorXd e = original().token_embedding.row(5).cast<double>();
-  CHECK((model.token_embedding.row(5).cast<double>() - e * q.matrix()).cwiseAbs().maxCoeff() < 1e-6);
+  CHECK((model.token_embedding.row(5).cast<double>() - e * q.matrix()).cwiseAbs().maxCoeff() <
+        1e-6);
 
   rotq::pipeline dense;
   dense.then(rotq::dense_rotation(rotq::random_orthogonal(model.config.dim, 3)));
@@ -73,18 +69,22 @@ TEST_CASE("the residual rotation keeps the logits and needs fused gains", "[surg
 
   rotq::pipeline scaling;
   scaling.then(rotq::channel_scaling(positive_scales(model.config.dim, 1)));
-  CHECK_THROWS_WITH(rotq::model::rotate_residual(model, scaling), Catch::Contains("must be orthogonal"));
+  CHECK_THROWS_WITH(rotq::model::rotate_residual(model, scaling),
+                    Catch::Contains("must be orthogonal"));
   rotq::pipeline wrong;
   wrong.then(rotq::hadamard_transform(32));
-  CHECK_THROWS_WITH(rotq::model::rotate_residual(model, wrong), Catch::Contains("q has size 32, expected"));
+  CHECK_THROWS_WITH(rotq::model::rotate_residual(model, wrong),
+                    Catch::Contains("q has size 32, expected"));
 }
 
 TEST_CASE("smoothing fused into norms and the up projection keeps the logits", "[surgery]") {
   auto model = original();
   const auto reference = rotq::model::forward(model, prompt());
   for (std::size_t l = 0; l < model.layers.size(); ++l) {
-    rotq::model::fuse_smoothing(model, l, hook_point::attention_input, positive_scales(model.config.dim, unsigned(l)));
-    rotq::model::fuse_smoothing(model, l, hook_point::ffn_input, positive_scales(model.config.dim, unsigned(l + 10)));
+    rotq::model::fuse_smoothing(model, l, hook_point::attention_input,
+                                positive_scales(model.config.dim, unsigned(l)));
+    rotq::model::fuse_smoothing(model, l, hook_point::ffn_input,
+                                positive_scales(model.config.dim, unsigned(l + 10)));
     rotq::model::fuse_smoothing(model, l, hook_point::down_input,
                                 positive_scales(model.config.hidden_dim, unsigned(l + 20)));
   }
@@ -95,21 +95,26 @@ TEST_CASE("smoothing fused into norms and the up projection keeps the logits", "
   auto capture = [](rotq::model::weight_matrix& into) {
     return [&into](std::size_t layer, hook_point point, rotq::matrix_view<float> rows) {
       if (layer == 0 && point == hook_point::down_input)
-        into = Eigen::Map<rotq::model::weight_matrix>(rows.data, Eigen::Index(rows.rows), Eigen::Index(rows.cols));
+        into = Eigen::Map<rotq::model::weight_matrix>(rows.data, Eigen::Index(rows.rows),
+                                                      Eigen::Index(rows.cols));
     };
   };
   rotq::model::forward(original(), prompt(), capture(seen_before));
   rotq::model::forward(model, prompt(), capture(seen_after));
-  const rotq::model::weight_matrix expected = seen_before * s.cast<float>().cwiseInverse().asDiagonal();
+  const rotq::model::weight_matrix expected =
+      seen_before * s.cast<float>().cwiseInverse().asDiagonal();
   CHECK((seen_after - expected).cwiseAbs().maxCoeff() < 1e-5f * expected.cwiseAbs().maxCoeff());
 
-  CHECK_THROWS_WITH(rotq::model::fuse_smoothing(model, 0, hook_point::attention_output, positive_scales(64, 1)),
-                    Catch::Contains("no producer"));
-  CHECK_THROWS_WITH(rotq::model::fuse_smoothing(model, 9, hook_point::ffn_input, positive_scales(64, 1)),
-                    Catch::Contains("layer = 9"));
+  CHECK_THROWS_WITH(
+      rotq::model::fuse_smoothing(model, 0, hook_point::attention_output, positive_scales(64, 1)),
+      Catch::Contains("no producer"));
+  CHECK_THROWS_WITH(
+      rotq::model::fuse_smoothing(model, 9, hook_point::ffn_input, positive_scales(64, 1)),
+      Catch::Contains("layer = 9"));
   Eigen::VectorXd bad = positive_scales(64, 1);
   bad[3] = -1;
-  CHECK_THROWS_WITH(rotq::model::fuse_smoothing(model, 0, hook_point::ffn_input, bad), Catch::Contains("s[3] = -1"));
+  CHECK_THROWS_WITH(rotq::model::fuse_smoothing(model, 0, hook_point::ffn_input, bad),
+                    Catch::Contains("s[3] = -1"));
 }
 
 TEST_CASE("an online transform with its weight half fused keeps the logits", "[surgery]") {
@@ -117,7 +122,8 @@ TEST_CASE("an online transform with its weight half fused keeps the logits", "[s
   const auto reference = rotq::model::forward(model, prompt());
   rotq::pipeline down, out;
   down.then(rotq::hadamard_transform(model.config.hidden_dim));
-  out.then(rotq::channel_scaling(positive_scales(model.config.dim, 4))).then(rotq::random_hadamard(model.config.dim, 2));
+  out.then(rotq::channel_scaling(positive_scales(model.config.dim, 4)))
+      .then(rotq::random_hadamard(model.config.dim, 2));
   for (std::size_t l = 0; l < model.layers.size(); ++l) {
     rotq::model::transform_linear_inputs(model, l, hook_point::down_input, down);
     rotq::model::transform_linear_inputs(model, l, hook_point::attention_output, out);

@@ -8,27 +8,21 @@
 
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 #include "support/shared_data.hpp"
+#include "support/shared_model.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
 using rotq::model::load_tokenizer;
 using rotq::model::tokenizer;
-
-tokenizer tok512() { return load_tokenizer(rotq_test::shared_file("models/tok512.bin"), 512); }
-
-std::string read_text(const std::string& relative) {
-  std::ifstream in(rotq_test::shared_file(relative), std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+using rotq_test::shared_text;
+using rotq_test::temp_file;
+using rotq_test::tok512;
 
 std::vector<int> with_bos(const std::vector<int>& ids) {
   std::vector<int> out{tokenizer::bos_id};
@@ -104,23 +98,6 @@ std::string tokenizer_file(std::int32_t max_length,
   return bytes;
 }
 
-class temp_file {
-public:
-  temp_file(const std::string& name, const std::string& bytes)
-      : dir_(std::filesystem::temp_directory_path() /
-             ("rotq_test_model_tokenizer_" + std::to_string(::getpid()))) {
-    std::filesystem::create_directories(dir_);
-    path_ = (dir_ / name).string();
-    std::ofstream(path_, std::ios::binary) << bytes;
-  }
-  ~temp_file() { std::filesystem::remove_all(dir_); }
-  const std::string& path() const { return path_; }
-
-private:
-  std::filesystem::path dir_;
-  std::string path_;
-};
-
 }  // namespace
 
 TEST_CASE("tok512.bin loads as the README describes it", "[model][tokenizer]") {
@@ -170,8 +147,8 @@ TEST_CASE("code points without a piece fall back to their bytes", "[model][token
   const tokenizer t = tok512();
   // U+00FC (c3 bc) and U+1F600 (f0 9f 98 80) have no piece; U+00E9 (c3 a9) has one (485).
   CHECK(t.encode("\xC3\xBC") == std::vector<int>{410, 0xC3 + 3, 0xBC + 3});
-  CHECK(t.encode("\xF0\x9F\x98\x80") == std::vector<int>{410, 0xF0 + 3, 0x9F + 3, 0x98 + 3,
-                                                         0x80 + 3});
+  CHECK(t.encode("\xF0\x9F\x98\x80") ==
+        std::vector<int>{410, 0xF0 + 3, 0x9F + 3, 0x98 + 3, 0x80 + 3});
   CHECK(t.encode("\xC3\xA9") == std::vector<int>{410, 485});
   // A stray continuation byte is a code point of its own.
   CHECK(t.encode("\x80") == std::vector<int>{410, 0x80 + 3});
@@ -180,7 +157,7 @@ TEST_CASE("code points without a piece fall back to their bytes", "[model][token
 
 TEST_CASE("encode matches a plain llama2.c-style encoder on real stories", "[model][tokenizer]") {
   const tokenizer t = tok512();
-  const std::string text = read_text("models/tinystories_valid_head.txt");
+  const std::string text = shared_text("models/tinystories_valid_head.txt");
   // Slices of the evaluation text, cut at arbitrary places, plus unicode the vocabulary lacks.
   for (const std::size_t start : {0, 4321, 20011, 40000}) {
     const std::string slice = text.substr(start, 1500);
@@ -193,11 +170,11 @@ TEST_CASE("encode matches a plain llama2.c-style encoder on real stories", "[mod
 
 TEST_CASE("whole texts round-trip through encode and decode", "[model][tokenizer]") {
   const tokenizer t = tok512();
-  const std::string stories = read_text("models/tinystories_valid_head.txt");
+  const std::string stories = shared_text("models/tinystories_valid_head.txt");
   const std::vector<int> ids = t.encode(stories);
   CHECK(ids.size() < stories.size() / 2);  // BPE compresses English text
   CHECK(t.decode(with_bos(ids)) == stories);
-  const std::string grimm = read_text("models/grimms_fairy_tales_pg2591.txt");
+  const std::string grimm = shared_text("models/grimms_fairy_tales_pg2591.txt");
   CHECK(t.decode(with_bos(t.encode(grimm))) == grimm);
   // Without BOS the dummy-prefix space is printed.
   CHECK(t.decode(t.encode("Hi")) == " Hi");
@@ -221,7 +198,7 @@ TEST_CASE("the 32000-token Llama 2 vocabulary loads and encodes as Llama does",
   CHECK(t.size() == 32000);
   // The ids SentencePiece gives "▁Hello" and "▁world" in Llama 2.
   CHECK(t.encode("Hello world") == std::vector<int>{15043, 3186});
-  const std::string text = read_text("models/tinystories_valid_head.txt").substr(0, 3000);
+  const std::string text = shared_text("models/tinystories_valid_head.txt").substr(0, 3000);
   CHECK(t.encode(text) == reference_encode(t, text));
   CHECK(t.decode(with_bos(t.encode(text))) == text);
 }

@@ -30,7 +30,8 @@ rotq::transform random_stage(std::size_t n, std::mt19937& gen) {
     }
     case 4: {
       std::vector<Eigen::MatrixXd> blocks;
-      for (std::size_t b = 0; b < n / 4; ++b) blocks.push_back(rotq::random_orthogonal(4, seed + b));
+      for (std::size_t b = 0; b < n / 4; ++b)
+        blocks.push_back(rotq::random_orthogonal(4, seed + b));
       return rotq::block_rotation(blocks);
     }
     default: return rotq::dense_rotation(rotq::random_orthogonal(n, seed));
@@ -43,7 +44,8 @@ TEST_CASE("a pipeline's matrix is the product T1 T2 ... Tk in order", "[pipeline
   rotq::pipeline p;
   Eigen::VectorXd s = Eigen::VectorXd::LinSpaced(12, 1.0, 2.0);
   p.then(rotq::channel_scaling(s)).then(rotq::hadamard_transform(12));
-  const Eigen::MatrixXd expected = rotq::channel_scaling(s).matrix() * rotq::hadamard_transform(12).matrix();
+  const Eigen::MatrixXd expected =
+      rotq::channel_scaling(s).matrix() * rotq::hadamard_transform(12).matrix();
   CHECK((p.matrix() - expected).cwiseAbs().maxCoeff() < 1e-15);
   CHECK(p.size() == 12);
   CHECK(p.stages().size() == 2);
@@ -70,7 +72,9 @@ TEST_CASE("pipelines nest by appending stages, and invert in reverse order", "[p
   ab.then(b);
   CHECK(ab.stages().size() == 3);
   CHECK((ab.matrix() - a.matrix() * b.matrix()).cwiseAbs().maxCoeff() < 1e-12);
-  CHECK((ab.inverse().matrix() * ab.matrix() - Eigen::MatrixXd::Identity(32, 32)).cwiseAbs().maxCoeff() < 1e-12);
+  CHECK((ab.inverse().matrix() * ab.matrix() - Eigen::MatrixXd::Identity(32, 32))
+            .cwiseAbs()
+            .maxCoeff() < 1e-12);
 }
 
 TEST_CASE("an empty pipeline is the identity; stage sizes must agree", "[pipeline][errors]") {
@@ -82,6 +86,7 @@ TEST_CASE("an empty pipeline is the identity; stage sizes must agree", "[pipelin
   CHECK(p.size() == 0);
   CHECK_THROWS_AS(p.matrix(), rotq::error);
   p.then(rotq::hadamard_transform(16));
-  CHECK_THROWS_WITH(p.then(rotq::hadamard_transform(32)),
-                    Catch::Contains("the hadamard stage has size 32, expected the pipeline's size 16"));
+  CHECK_THROWS_WITH(
+      p.then(rotq::hadamard_transform(32)),
+      Catch::Contains("the hadamard stage has size 32, expected the pipeline's size 16"));
 }

@@ -29,8 +29,9 @@ rotq::pipeline every_kind(std::size_t n) {
 TEST_CASE("pipelines of every kind save and load bit-exactly", "[pipeline_io]") {
   rotq_test::temp_dir dir;
   const std::string path = dir.file("p.safetensors");
-  const std::map<std::string, rotq::pipeline> saved = {
-      {"layers.0.ffn_down", every_kind(48)}, {"layers.1.attn_in", every_kind(24)}, {"empty", rotq::pipeline()}};
+  const std::map<std::string, rotq::pipeline> saved = {{"layers.0.ffn_down", every_kind(48)},
+                                                       {"layers.1.attn_in", every_kind(24)},
+                                                       {"empty", rotq::pipeline()}};
   rotq::save_pipelines(path, saved, {{"model", "stories260K"}});
   const auto loaded = rotq::load_pipelines(path);
   REQUIRE(loaded.size() == 3);
@@ -102,12 +103,8 @@ TEST_CASE("loading rejects foreign, truncated and inconsistent files", "[pipelin
   }
   {  // truncated copy
     rotq::write_safetensors(path, good);
-    std::string bytes;
-    {
-      std::ifstream in(path, std::ios::binary);
-      bytes.assign(std::istreambuf_iterator<char>(in), {});
-    }
-    std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), std::streamsize(bytes.size() - 100));
+    const std::string bytes = rotq_test::read_file(path);
+    rotq_test::write_file(path, bytes.substr(0, bytes.size() - 100));
     CHECK_THROWS_WITH(rotq::load_pipelines(path), Catch::Contains("fall outside"));
   }
   CHECK_THROWS_WITH(rotq::save_pipelines(path, {}, {{"format", "x"}}), Catch::Contains("reserved"));

@@ -6,16 +6,12 @@
 
 #include <catch2/catch.hpp>
 
-#include <random>
+#include "support/matrices.hpp"
 
 namespace {
 
 Eigen::MatrixXd gaussian(Eigen::Index rows, Eigen::Index cols, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<double> normal;
-  Eigen::MatrixXd m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = normal(gen);
-  return m;
+  return rotq_test::gaussian<Eigen::MatrixXd>(rows, cols, seed);
 }
 
 double misfit(const Eigen::MatrixXd& a, const Eigen::MatrixXd& r, const Eigen::MatrixXd& b) {

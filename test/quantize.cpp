@@ -10,14 +10,18 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <limits>
-#include <random>
 #include <vector>
+
+#include "support/matrices.hpp"
+#include "support/quantization_checks.hpp"
 
 namespace {
 
-using row_major_f = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using rotq_test::bitwise_equal;
+using rotq_test::dequantized;
+using rotq_test::gaussian;
+using rotq_test::row_major_f;
 
 row_major_f rows_of(std::initializer_list<std::initializer_list<float>> rows) {
   row_major_f m(Eigen::Index(rows.size()), Eigen::Index(rows.begin()->size()));
@@ -30,34 +34,8 @@ row_major_f rows_of(std::initializer_list<std::initializer_list<float>> rows) {
   return m;
 }
 
-row_major_f gaussian(Eigen::Index rows, Eigen::Index cols, unsigned seed, float sigma = 1.0f) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> dist(0.0f, sigma);
-  row_major_f m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = dist(gen);
-  return m;
-}
-
 std::vector<float> values_of(const row_major_f& m) {
   return std::vector<float>(m.data(), m.data() + m.size());
-}
-
-bool bitwise_equal(const row_major_f& a, const row_major_f& b) {
-  return a.rows() == b.rows() && a.cols() == b.cols() &&
-         std::memcmp(a.data(), b.data(), sizeof(float) * std::size_t(a.size())) == 0;
-}
-
-row_major_f dequantized(const rotq::int_codes& q) {
-  row_major_f out(Eigen::Index(q.rows), Eigen::Index(q.cols));
-  rotq::dequantize(q, out);
-  return out;
-}
-
-template <class Codes>
-row_major_f dequantized_fp(const Codes& q) {
-  row_major_f out(Eigen::Index(q.rows), Eigen::Index(q.cols));
-  rotq::dequantize(q, out);
-  return out;
 }
 
 }  // namespace
@@ -158,7 +136,8 @@ TEST_CASE("int4 packing: element 2i low, two's complement nibbles, round trip",
                           false) == unsigned_codes);
 
   // Real codes from the quantiser, a strided view of them, and their round trip.
-  const rotq::int_codes q = rotq::quantize_rows(gaussian(3, 32, 5), {4, true, 16, 1.0});
+  const rotq::int_codes q =
+      rotq::quantize_rows(gaussian<row_major_f>(3, 32, 5), {4, true, 16, 1.0});
   const std::vector<std::uint8_t> bytes = rotq::pack_int4(q.code_view(), true);
   CHECK(bytes.size() == 3 * 16);
   CHECK(rotq::unpack_int4(rotq::matrix_view<const std::uint8_t>(bytes.data(), 3, 16), true) ==
@@ -172,7 +151,7 @@ TEST_CASE("int4 packing: element 2i low, two's complement nibbles, round trip",
 }
 
 TEST_CASE("fake quantisation is dequantize(quantize(x)) bit for bit", "[quantize][int]") {
-  const row_major_f x = gaussian(6, 96, 11, 3.0f);
+  const row_major_f x = gaussian<row_major_f>(6, 96, 11, 3.0f);
   for (int bits = 2; bits <= 8; ++bits) {
     for (bool symmetric : {true, false}) {
       for (std::size_t group : {0u, 8u, 32u, 96u}) {
@@ -190,7 +169,7 @@ TEST_CASE("fake quantisation is dequantize(quantize(x)) bit for bit", "[quantize
 }
 
 TEST_CASE("quantisers read and write only the view, stride respected", "[quantize][int]") {
-  row_major_f storage = gaussian(4, 40, 3);
+  row_major_f storage = gaussian<row_major_f>(4, 40, 3);
   const row_major_f original = storage;
   rotq::matrix_view<float> view(storage.data(), 4, 32, 40);
   rotq::fake_quantize_rows(view, {4, true, 16, 1.0});
@@ -201,7 +180,7 @@ TEST_CASE("quantisers read and write only the view, stride respected", "[quantiz
 }
 
 TEST_CASE("round-to-nearest error is at most half a step where nothing clips", "[quantize][int]") {
-  const row_major_f x = gaussian(16, 256, 21);
+  const row_major_f x = gaussian<row_major_f>(16, 256, 21);
   const float eps = std::numeric_limits<float>::epsilon();
   for (bool symmetric : {true, false}) {
     const rotq::quant_spec spec{4, symmetric, 64, 1.0};
@@ -229,7 +208,7 @@ TEST_CASE("round-to-nearest error is at most half a step where nothing clips", "
 }
 
 TEST_CASE("integer quantisers reject bad specs and non-finite input", "[quantize][int][errors]") {
-  row_major_f x = gaussian(3, 12, 1);
+  row_major_f x = gaussian<row_major_f>(3, 12, 1);
   CHECK_THROWS_WITH(
       rotq::quantize_rows(x, {4, true, 5, 1.0}),
       Catch::Contains("spec.group_size = 5 does not divide the row length x.cols = 12"));
@@ -262,7 +241,7 @@ TEST_CASE("integer quantisers reject bad specs and non-finite input", "[quantize
 }
 
 TEST_CASE("dequantize rejects inconsistent codes", "[quantize][int][errors]") {
-  rotq::int_codes q = rotq::quantize_rows(gaussian(2, 8, 4), {3, true, 4, 1.0});
+  rotq::int_codes q = rotq::quantize_rows(gaussian<row_major_f>(2, 8, 4), {3, true, 4, 1.0});
   row_major_f out(2, 8);
   row_major_f wrong(2, 7);
   CHECK_THROWS_WITH(rotq::dequantize(q, wrong),
@@ -279,7 +258,7 @@ TEST_CASE("dequantize rejects inconsistent codes", "[quantize][int][errors]") {
 // ---- clip search -------------------------------------------------------------------------------
 
 TEST_CASE("clip search picks the ratio with the smallest |q - x|^2.4 sum", "[quantize][clip]") {
-  row_major_f w = gaussian(5, 64, 8);
+  row_major_f w = gaussian<row_major_f>(5, 64, 8);
   w(0, 3) = 9.0f;  // an outlier: clipping it pays off for the other 63 weights
   w(2, 10) = -7.5f;
   for (std::size_t group : {0u, 16u}) {
@@ -332,7 +311,7 @@ TEST_CASE("clip search keeps 1 where the grid already fits exactly", "[quantize]
 }
 
 TEST_CASE("clip search and per-group clips reject bad arguments", "[quantize][clip][errors]") {
-  const row_major_f w = gaussian(2, 8, 2);
+  const row_major_f w = gaussian<row_major_f>(2, 8, 2);
   CHECK_THROWS_WITH(rotq::search_clip_ratios(w, {4, true, 0, 1.0}, {0, 2.4}),
                     Catch::Contains("search.ratios = 0, expected 1 to 100"));
   CHECK_THROWS_WITH(rotq::search_clip_ratios(w, {4, true, 0, 1.0}, {101, 2.4}),
@@ -368,7 +347,7 @@ TEST_CASE("FP8 e4m3 rows with 1 x 128 block scales: hand-worked codes", "[quanti
   CHECK(q.codes[256] == 0x7e);
   CHECK(q.codes[257] == 0x3c);  // 3 / 2 = 1.5
   CHECK(q.codes[256 + 128] == 0xfe);
-  const row_major_f y = dequantized_fp(q);
+  const row_major_f y = dequantized(q);
   CHECK(y(0, 0) == 448.0f);
   CHECK(y(0, 3) == 0.001953125f);
   CHECK(y(1, 1) == 3.0f);
@@ -381,12 +360,12 @@ TEST_CASE("FP8 e4m3 rows with 1 x 128 block scales: hand-worked codes", "[quanti
 }
 
 TEST_CASE("FP8 fake quantisation matches dequantize and the e4m3 error bound", "[quantize][fp8]") {
-  const row_major_f x = gaussian(8, 512, 13, 5.0f);
+  const row_major_f x = gaussian<row_major_f>(8, 512, 13, 5.0f);
   for (std::size_t block : {0u, 128u}) {
     const rotq::fp8_codes q = rotq::quantize_fp8_rows(x, block);
     row_major_f fake = x;
     rotq::fake_quantize_fp8_rows(fake, block);
-    const row_major_f y = dequantized_fp(q);
+    const row_major_f y = dequantized(q);
     CHECK(bitwise_equal(fake, y));
     // Three mantissa bits: half an ulp is 2^-4 of the value for normals; subnormal steps are
     // 2^-9 of the scale.
@@ -420,7 +399,7 @@ TEST_CASE("MXFP4: e8m0 block scales, e2m1 codes, packed two per byte", "[quantiz
   CHECK(q.packed[4] == 0x00);
   CHECK(q.packed[16] == 0x37);  // 6 steps -> code 7, 1.5 -> code 3
   CHECK(q.packed[17] == 0x0d);  // -3 -> code 13
-  const row_major_f y = dequantized_fp(q);
+  const row_major_f y = dequantized(q);
   CHECK(std::vector<float>(y.data(), y.data() + 8) ==
         std::vector<float>{6, 3, -1.5f, 0, 1, 4, 6, -0.0f});
   CHECK(y(0, 32) == 0.375f);
@@ -433,11 +412,11 @@ TEST_CASE("MXFP4: e8m0 block scales, e2m1 codes, packed two per byte", "[quantiz
 
 TEST_CASE("MXFP4 on random rows: fake equals dequantize, elements within e2m1 rounding",
           "[quantize][mxfp4]") {
-  const row_major_f x = gaussian(4, 128, 17);
+  const row_major_f x = gaussian<row_major_f>(4, 128, 17);
   const rotq::mxfp4_codes q = rotq::quantize_mxfp4_rows(x);
   row_major_f fake = x;
   rotq::fake_quantize_mxfp4_rows(fake);
-  CHECK(bitwise_equal(fake, dequantized_fp(q)));
+  CHECK(bitwise_equal(fake, dequantized(q)));
   for (Eigen::Index r = 0; r < 4; ++r) {
     for (Eigen::Index b = 0; b < 4; ++b) {
       const double scale = std::ldexp(1.0, int(q.scales[std::size_t(r * 4 + b)]) - 127);
@@ -475,7 +454,7 @@ TEST_CASE("NVFP4: e4m3 block scales of amax / (6 g), e2m1 codes", "[quantize][nv
   CHECK(q.packed[8] == 0x27);
   CHECK(q.packed[9] == 0x09);
   CHECK(q.packed[16] == 0x00);  // a zero step encodes as 0
-  const row_major_f y = dequantized_fp(q);
+  const row_major_f y = dequantized(q);
   CHECK(y(0, 0) == 2688.0f);
   CHECK(y(0, 1) == 896.0f);
   CHECK(y(0, 2) == -224.0f);
@@ -490,7 +469,7 @@ TEST_CASE("NVFP4: e4m3 block scales of amax / (6 g), e2m1 codes", "[quantize][nv
 
 TEST_CASE("NVFP4 with the tensor's global scale: the largest block gets scale 448",
           "[quantize][nvfp4]") {
-  const row_major_f x = gaussian(4, 64, 19, 0.01f);
+  const row_major_f x = gaussian<row_major_f>(4, 64, 19, 0.01f);
   const float g = rotq::nvfp4_global_scale(x);
   CHECK(g == static_cast<float>(x.cwiseAbs().maxCoeff()) / 2688.0f);
   const rotq::nvfp4_codes q = rotq::quantize_nvfp4_rows(x, g);
@@ -499,7 +478,7 @@ TEST_CASE("NVFP4 with the tensor's global scale: the largest block gets scale 44
   CHECK(largest == 0x7e);
   row_major_f fake = x;
   rotq::fake_quantize_nvfp4_rows(fake, g);
-  CHECK(bitwise_equal(fake, dequantized_fp(q)));
+  CHECK(bitwise_equal(fake, dequantized(q)));
   // Relative to each block's maximum the error is at most half the top e2m1 step (1 of 6), plus
   // the e4m3 rounding of the block scale (at most 1/16 of it).
   for (Eigen::Index r = 0; r < 4; ++r) {
@@ -514,12 +493,12 @@ TEST_CASE("NVFP4 with the tensor's global scale: the largest block gets scale 44
 
 TEST_CASE("floating-point quantisers reject bad shapes, scales and non-finite input",
           "[quantize][errors]") {
-  row_major_f x = gaussian(2, 48, 23);
+  row_major_f x = gaussian<row_major_f>(2, 48, 23);
   CHECK_THROWS_WITH(rotq::quantize_fp8_rows(x, 32),
                     Catch::Contains("block_size = 32 does not divide the row length x.cols = 48"));
   CHECK_THROWS_WITH(rotq::quantize_mxfp4_rows(x),
                     Catch::Contains("the MXFP4 block size = 32 does not divide the row length"));
-  row_major_f odd = gaussian(2, 40, 23);
+  row_major_f odd = gaussian<row_major_f>(2, 40, 23);
   CHECK_THROWS_WITH(rotq::fake_quantize_nvfp4_rows(odd, 1.0f),
                     Catch::Contains("the NVFP4 block size = 16 does not divide"));
   CHECK_THROWS_WITH(rotq::quantize_nvfp4_rows(x, 0.0f),
@@ -531,16 +510,16 @@ TEST_CASE("floating-point quantisers reject bad shapes, scales and non-finite in
                     Catch::Contains("x(1, 5) = inf (row 1, element 5)"));
   CHECK_THROWS_WITH(rotq::nvfp4_global_scale(x), Catch::Contains("x(1, 5) = inf"));
 
-  rotq::fp8_codes fp8 = rotq::quantize_fp8_rows(gaussian(2, 48, 1));
+  rotq::fp8_codes fp8 = rotq::quantize_fp8_rows(gaussian<row_major_f>(2, 48, 1));
   fp8.scales.pop_back();
   row_major_f out(2, 48);
   CHECK_THROWS_WITH(rotq::dequantize(fp8, out), Catch::Contains("q.scales.size() = 1, expected 2"));
-  rotq::mxfp4_codes mx = rotq::quantize_mxfp4_rows(gaussian(2, 64, 1));
+  rotq::mxfp4_codes mx = rotq::quantize_mxfp4_rows(gaussian<row_major_f>(2, 64, 1));
   mx.packed.resize(10);
   row_major_f wide(2, 64);
   CHECK_THROWS_WITH(rotq::dequantize(mx, wide),
                     Catch::Contains("q.packed.size() = 10, expected 64"));
-  rotq::nvfp4_codes nv = rotq::quantize_nvfp4_rows(gaussian(2, 64, 1), 0.01f);
+  rotq::nvfp4_codes nv = rotq::quantize_nvfp4_rows(gaussian<row_major_f>(2, 64, 1), 0.01f);
   CHECK_THROWS_WITH(rotq::dequantize(nv, out), Catch::Contains("out is 2 x 48, expected the codes' "
                                                                "shape 2 x 64"));
 }

@@ -12,7 +12,8 @@
 
 namespace {
 
-void write_raw(const std::string& path, const std::string& header, const std::vector<std::uint8_t>& data) {
+void write_raw(const std::string& path, const std::string& header,
+               const std::vector<std::uint8_t>& data) {
   std::ofstream out(path, std::ios::binary);
   const std::uint64_t n = header.size();
   for (int i = 0; i < 8; ++i) out.put(static_cast<char>((n >> (8 * i)) & 0xff));
@@ -56,8 +57,10 @@ TEST_CASE("write then read is exact and the data starts 8-byte aligned", "[safet
   f.metadata["note"] = "line\nbreak";
   const std::vector<double> d = {0.1, -1e300, 5e-324};
   const std::vector<std::int64_t> i = {-1, 0, 1LL << 62};
-  f.tensors.push_back(rotq::tensor_record::from_values("d", rotq::tensor_dtype::f64, {3}, d.data(), 3));
-  f.tensors.push_back(rotq::tensor_record::from_values("i", rotq::tensor_dtype::i64, {1, 3}, i.data(), 3));
+  f.tensors.push_back(
+      rotq::tensor_record::from_values("d", rotq::tensor_dtype::f64, {3}, d.data(), 3));
+  f.tensors.push_back(
+      rotq::tensor_record::from_values("i", rotq::tensor_dtype::i64, {1, 3}, i.data(), 3));
   f.tensors.push_back(rotq::tensor_record{"empty", rotq::tensor_dtype::f32, {0, 4}, {}});
   rotq::write_safetensors(path, f);
   const auto g = rotq::read_safetensors(path);
@@ -76,7 +79,8 @@ TEST_CASE("malformed safetensors files are rejected with the file and the proble
   rotq_test::temp_dir dir;
   const std::string path = dir.file("bad.safetensors");
   const auto six = float_bytes({1, 2, 3, 4, 5, 6});
-  auto check = [&](const std::string& header, const std::vector<std::uint8_t>& data, const std::string& what) {
+  auto check = [&](const std::string& header, const std::vector<std::uint8_t>& data,
+                   const std::string& what) {
     write_raw(path, header, data);
     CHECK_THROWS_WITH(rotq::read_safetensors(path), Catch::Contains(what) && Catch::Contains(path));
   };
@@ -84,8 +88,9 @@ TEST_CASE("malformed safetensors files are rejected with the file and the proble
   check(R"({"w":{"dtype":"F33","shape":[2,3],"data_offsets":[0,24]}})", six, "dtype 'F33'");
   check(R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,24]}})", six, "spans 24 bytes");
   check(R"({"w":{"dtype":"F32","shape":[2,3],"data_offsets":[0,28]}})", six, "fall outside");
-  check(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},"v":{"dtype":"F32","shape":[3],"data_offsets":[8,20]}})",
-        six, "share bytes");
+  check(
+      R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},"v":{"dtype":"F32","shape":[3],"data_offsets":[8,20]}})",
+      six, "share bytes");
   check(R"({"w":{"dtype":"F32","shape":[2.5],"data_offsets":[0,24]}})", six, "only integers");
   check(R"({"__metadata__":{"n":3}})", six, "metadata 'n' is not a string");
   check(R"({"w":{"dtype":"F32","shape":[-6],"data_offsets":[0,24]}})", six, "unsupported value");
@@ -109,8 +114,10 @@ TEST_CASE("malformed safetensors files are rejected with the file and the proble
 TEST_CASE("writing rejects inconsistent tensors", "[safetensors][errors]") {
   rotq_test::temp_dir dir;
   rotq::safetensors_file f;
-  f.tensors.push_back(rotq::tensor_record{"x", rotq::tensor_dtype::f32, {3}, std::vector<std::uint8_t>(8)});
-  CHECK_THROWS_WITH(rotq::write_safetensors(dir.file("x"), f), Catch::Contains("has 8 bytes, expected 12"));
+  f.tensors.push_back(
+      rotq::tensor_record{"x", rotq::tensor_dtype::f32, {3}, std::vector<std::uint8_t>(8)});
+  CHECK_THROWS_WITH(rotq::write_safetensors(dir.file("x"), f),
+                    Catch::Contains("has 8 bytes, expected 12"));
   f.tensors[0].bytes.resize(12);
   f.tensors.push_back(f.tensors[0]);
   CHECK_THROWS_WITH(rotq::write_safetensors(dir.file("x"), f), Catch::Contains("appears twice"));

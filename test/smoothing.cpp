@@ -8,17 +8,13 @@
 #include <cmath>
 #include <random>
 
+#include "support/matrices.hpp"
+
 namespace {
 
-Eigen::VectorXd vec(std::initializer_list<double> values) {
-  Eigen::VectorXd v(static_cast<Eigen::Index>(values.size()));
-  Eigen::Index i = 0;
-  for (double x : values) v[i++] = x;
-  return v;
-}
-
-using row_major_d = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using row_major_f = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using rotq_test::row_major_d;
+using rotq_test::row_major_f;
+using rotq_test::vec;
 
 }  // namespace
 
@@ -90,8 +86,7 @@ TEST_CASE("the weight statistic is the absolute column max over every reader", "
   CHECK_THROWS_WITH(rotq::weight_column_absmax({q, v}),
                     Catch::Contains("weights[1] has 4 columns, expected 3 like weights[0]"));
   q(1, 2) = NAN;
-  CHECK_THROWS_WITH(rotq::weight_column_absmax({k, q}),
-                    Catch::Contains("weights[1](1, 2) = nan"));
+  CHECK_THROWS_WITH(rotq::weight_column_absmax({k, q}), Catch::Contains("weights[1](1, 2) = nan"));
   CHECK_THROWS_WITH(rotq::weight_column_absmax(std::vector<rotq::matrix_view<const float>>{}),
                     Catch::Contains("weights is empty"));
 }

@@ -9,17 +9,13 @@
 #include <random>
 #include <vector>
 
+#include "support/matrices.hpp"
+
 namespace {
 
-Eigen::VectorXd vec(std::initializer_list<double> values) {
-  Eigen::VectorXd v(static_cast<Eigen::Index>(values.size()));
-  Eigen::Index i = 0;
-  for (double x : values) v[i++] = x;
-  return v;
-}
-
-using row_major_d = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using row_major_f = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using rotq_test::row_major_d;
+using rotq_test::row_major_f;
+using rotq_test::vec;
 
 }  // namespace
 
@@ -72,8 +68,7 @@ TEST_CASE("weight kurtosis treats every element of a strided matrix as one sampl
   storage(1, 2) = NAN;
   CHECK_THROWS_WITH(rotq::weight_kurtosis(w), Catch::Contains("w(1, 2) = nan"));
   const row_major_f ones = row_major_f::Ones(3, 3);
-  CHECK_THROWS_WITH(rotq::weight_kurtosis(ones),
-                    Catch::Contains("all elements of w are equal"));
+  CHECK_THROWS_WITH(rotq::weight_kurtosis(ones), Catch::Contains("all elements of w are equal"));
 }
 
 TEST_CASE("activation kurtosis per channel and per token", "[stats]") {

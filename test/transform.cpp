@@ -97,7 +97,8 @@ TEST_CASE("block_rotation applies one orthogonal block per slot", "[transform]")
   CHECK_THROWS_WITH(rotq::block_rotation(blocks), Catch::Contains("blocks[1] is not orthogonal"));
   auto uneven = random_blocks(2, 8, 5);
   uneven[1] = rotq::random_orthogonal(4, 1);
-  CHECK_THROWS_WITH(rotq::block_rotation(uneven), Catch::Contains("blocks[1] is 4 x 4, expected 8 x 8"));
+  CHECK_THROWS_WITH(rotq::block_rotation(uneven),
+                    Catch::Contains("blocks[1] is 4 x 4, expected 8 x 8"));
   CHECK_THROWS_AS(rotq::block_rotation({}), rotq::error);
 }
 
@@ -121,10 +122,12 @@ TEST_CASE("random_orthogonal is orthogonal and reproducible from its seed", "[tr
 
 TEST_CASE("transform wraps every kind and forwards to it", "[transform]") {
   const std::vector<rotq::transform> all = {
-      rotq::hadamard_transform(32), rotq::random_hadamard(32, 4),
+      rotq::hadamard_transform(32),
+      rotq::random_hadamard(32, 4),
       rotq::channel_scaling(Eigen::VectorXd::LinSpaced(32, 0.5, 3.0)),
       rotq::permutation(rotq::zigzag_permutation(Eigen::VectorXd::LinSpaced(32, 1, 32), 8)),
-      rotq::block_rotation(random_blocks(4, 8, 1)), rotq::dense_rotation(rotq::random_orthogonal(32, 2))};
+      rotq::block_rotation(random_blocks(4, 8, 1)),
+      rotq::dense_rotation(rotq::random_orthogonal(32, 2))};
   const char* kinds[] = {"hadamard",    "random_hadamard", "channel_scaling",
                          "permutation", "block_rotation",  "dense_rotation"};
   for (std::size_t i = 0; i < all.size(); ++i) {
@@ -136,9 +139,11 @@ TEST_CASE("transform wraps every kind and forwards to it", "[transform]") {
   CHECK(all[1].get_if<rotq::permutation>() == nullptr);
 }
 
-TEST_CASE("applying a transform to a matrix of the wrong width is an error", "[transform][errors]") {
+TEST_CASE("applying a transform to a matrix of the wrong width is an error",
+          "[transform][errors]") {
   rotq_test::row_major_f x(2, 63);
   CHECK_THROWS_WITH(rotq::hadamard_transform(64).apply_activations(x),
                     Catch::Contains("x.cols = 63, expected the transform's size n = 64"));
-  CHECK_THROWS_AS(rotq::dense_rotation(rotq::random_orthogonal(64, 1)).apply_weights(x), rotq::error);
+  CHECK_THROWS_AS(rotq::dense_rotation(rotq::random_orthogonal(64, 1)).apply_weights(x),
+                  rotq::error);
 }

@@ -66,26 +66,43 @@ __global__ void copy_vectors(const std::uint32_t* in, std::uint32_t* out, std::i
   }
 }
 
+/// Two CUDA events that time calls on the default stream.
+class event_timer {
+public:
+  event_timer() {
+    check(cudaEventCreate(&start_), "cudaEventCreate");
+    check(cudaEventCreate(&stop_), "cudaEventCreate");
+  }
+  ~event_timer() {
+    cudaEventDestroy(start_);
+    cudaEventDestroy(stop_);
+  }
+  event_timer(const event_timer&) = delete;
+  event_timer& operator=(const event_timer&) = delete;
+
+  /// GPU time of one call of `launch`, in seconds.
+  double seconds(const std::function<void()>& launch) {
+    check(cudaEventRecord(start_), "cudaEventRecord");
+    launch();
+    check(cudaEventRecord(stop_), "cudaEventRecord");
+    check(cudaEventSynchronize(stop_), "cudaEventSynchronize");
+    float ms = 0;
+    check(cudaEventElapsedTime(&ms, start_, stop_), "cudaEventElapsedTime");
+    return ms * 1e-3;
+  }
+
+private:
+  cudaEvent_t start_, stop_;
+};
+
 /// GPU time of one call of `launch` in seconds: the median of `repeats` event-timed calls.
 inline double median_seconds(const std::function<void()>& launch, int repeats = 21) {
-  cudaEvent_t start, stop;
-  check(cudaEventCreate(&start), "cudaEventCreate");
-  check(cudaEventCreate(&stop), "cudaEventCreate");
+  event_timer timer;
   launch();  // warm-up: opt-in attributes, instruction caches, TLB
-  std::vector<float> times;
-  for (int i = 0; i < repeats; ++i) {
-    check(cudaEventRecord(start), "cudaEventRecord");
-    launch();
-    check(cudaEventRecord(stop), "cudaEventRecord");
-    check(cudaEventSynchronize(stop), "cudaEventSynchronize");
-    float ms = 0;
-    check(cudaEventElapsedTime(&ms, start, stop), "cudaEventElapsedTime");
-    times.push_back(ms);
-  }
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
+  std::vector<double> times;
+  for (int i = 0; i < repeats; ++i) times.push_back(timer.seconds(launch));
   std::nth_element(times.begin(), times.begin() + repeats / 2, times.end());
-  return times[repeats / 2] * 1e-3;
+  return times[repeats / 2];
 }
 
 /// The copy baseline for `elements` elements: seconds per call.
@@ -107,24 +124,15 @@ double copy_seconds(std::int64_t elements) {
 /// (copy_fraction = kernel bandwidth / copy bandwidth) and microseconds per call.
 inline void time_against_copy(benchmark::State& state, const std::function<void()>& launch,
                               double bytes, double copy_time) {
-  cudaEvent_t start, stop;
-  check(cudaEventCreate(&start), "cudaEventCreate");
-  check(cudaEventCreate(&stop), "cudaEventCreate");
+  event_timer timer;
   launch();
   check(cudaDeviceSynchronize(), "warm-up launch");
   double total = 0;
   for (auto _ : state) {
-    check(cudaEventRecord(start), "cudaEventRecord");
-    launch();
-    check(cudaEventRecord(stop), "cudaEventRecord");
-    check(cudaEventSynchronize(stop), "cudaEventSynchronize");
-    float ms = 0;
-    check(cudaEventElapsedTime(&ms, start, stop), "cudaEventElapsedTime");
-    state.SetIterationTime(ms * 1e-3);
-    total += ms * 1e-3;
+    const double call = timer.seconds(launch);
+    state.SetIterationTime(call);
+    total += call;
   }
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
   const double seconds = total / static_cast<double>(state.iterations());
   state.counters["us_per_call"] = seconds * 1e6;
   state.counters["GB/s"] = bytes / seconds * 1e-9;

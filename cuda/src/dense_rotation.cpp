@@ -58,12 +58,9 @@ std::vector<unsigned char> matrix_bytes(const std::vector<float>& r, element_typ
 
 cudaDataType_t cuda_type(element_type type) {
   switch (type) {
-    case element_type::float16:
-      return CUDA_R_16F;
-    case element_type::bfloat16:
-      return CUDA_R_16BF;
-    case element_type::float32:
-      break;
+    case element_type::float16: return CUDA_R_16F;
+    case element_type::bfloat16: return CUDA_R_16BF;
+    case element_type::float32: break;
   }
   return CUDA_R_32F;
 }

@@ -18,12 +18,9 @@ namespace {
 template <class Launch>
 cudaError_t for_element_type(element_type type, Launch&& launch) {
   switch (type) {
-    case element_type::float16:
-      return launch(detail::element_kernels<__half>{});
-    case element_type::bfloat16:
-      return launch(detail::element_kernels<__nv_bfloat16>{});
-    case element_type::float32:
-      break;
+    case element_type::float16: return launch(detail::element_kernels<__half>{});
+    case element_type::bfloat16: return launch(detail::element_kernels<__nv_bfloat16>{});
+    case element_type::float32: break;
   }
   return launch(detail::element_kernels<float>{});
 }
@@ -111,6 +108,35 @@ row_launch hadamard_launch(const detail::hadamard_plan_state& s) {
   return launch;
 }
 
+/// The alignment rows need: the vectorised kernel moves 16-byte vectors, the staged one elements.
+std::size_t row_alignment(const row_launch& launch, element_type type) {
+  return launch.vectorised ? detail::vector_alignment : element_bytes(type);
+}
+
+/// The argument checks and the launch of a quantising row launch on `rows` rows of n elements of
+/// `in`, optionally divided by `channel_divisor` (null: none) first.
+status quantize_row_launch(const char* function, const row_launch& launch, std::size_t rows,
+                           std::size_t n, const device_input& in, const float* channel_divisor,
+                           const quant_options& quant, const quantized_output& out,
+                           cudaStream_t stream) {
+  if (status st = detail::check_rows(function, "in", in.data, in.type, in.stride, rows, n,
+                                     row_alignment(launch, in.type));
+      !st)
+    return st;
+  if (status st = detail::check_divisor(
+          function, channel_divisor, launch.vectorised ? detail::vector_alignment : sizeof(float));
+      !st)
+    return st;
+  const std::size_t vector =
+      launch.vectorised ? detail::vector_elements : detail::staged_vector_elements;
+  if (status st = detail::check_quantized_output(function, quant, out, rows, n, vector); !st)
+    return st;
+  if (rows == 0) return {};
+  return launch_row_kernel(function, launch, in.type,
+                           make_io(rows, in, nullptr, 0, channel_divisor), true,
+                           detail::to_code_target(quant, out, n), stream);
+}
+
 }  // namespace
 
 status hadamard(const hadamard_plan& plan, std::size_t rows, device_input in, device_output out,
@@ -118,7 +144,8 @@ status hadamard(const hadamard_plan& plan, std::size_t rows, device_input in, de
   const char* function = "hadamard";
   const detail::hadamard_plan_state* s = plan.state();
   if (s == nullptr) return empty_plan(function);
-  const std::size_t alignment = s->vectorised ? detail::vector_alignment : element_bytes(in.type);
+  const row_launch launch = hadamard_launch(*s);
+  const std::size_t alignment = row_alignment(launch, in.type);
   if (status st =
           detail::check_rows(function, "in", in.data, in.type, in.stride, rows, s->n, alignment);
       !st)
@@ -126,7 +153,7 @@ status hadamard(const hadamard_plan& plan, std::size_t rows, device_input in, de
   if (status st = detail::check_output_rows(function, in, out, rows, s->n, alignment, true); !st)
     return st;
   if (rows == 0) return {};
-  return launch_row_kernel(function, hadamard_launch(*s), in.type,
+  return launch_row_kernel(function, launch, in.type,
                            make_io(rows, in, out.data, out.stride, nullptr), false, {}, stream);
 }
 
@@ -136,23 +163,8 @@ status hadamard_quantize(const hadamard_plan& plan, std::size_t rows, device_inp
   const char* function = "hadamard_quantize";
   const detail::hadamard_plan_state* s = plan.state();
   if (s == nullptr) return empty_plan(function);
-  const std::size_t alignment = s->vectorised ? detail::vector_alignment : element_bytes(in.type);
-  if (status st =
-          detail::check_rows(function, "in", in.data, in.type, in.stride, rows, s->n, alignment);
-      !st)
-    return st;
-  if (status st = detail::check_divisor(function, channel_divisor,
-                                        s->vectorised ? detail::vector_alignment : sizeof(float));
-      !st)
-    return st;
-  const std::size_t vector =
-      s->vectorised ? detail::vector_elements : detail::staged_vector_elements;
-  if (status st = detail::check_quantized_output(function, quant, out, rows, s->n, vector); !st)
-    return st;
-  if (rows == 0) return {};
-  return launch_row_kernel(function, hadamard_launch(*s), in.type,
-                           make_io(rows, in, nullptr, 0, channel_divisor), true,
-                           detail::to_code_target(quant, out, s->n), stream);
+  return quantize_row_launch(function, hadamard_launch(*s), rows, s->n, in, channel_divisor, quant,
+                             out, stream);
 }
 
 status quantize(std::size_t rows, std::size_t cols, device_input in, const quant_options& quant,
@@ -171,22 +183,17 @@ status quantize(std::size_t rows, std::size_t cols, device_input in, const quant
                                                          detail::staged_max_floats, launch.staged))
     return status::make(status_code::unsupported_size, 0,
                         "rotq::cuda::quantize: cols = %zu does not fit the staged kernel", cols);
-  const std::size_t alignment =
-      launch.vectorised ? detail::vector_alignment : element_bytes(in.type);
-  if (status st =
-          detail::check_rows(function, "in", in.data, in.type, in.stride, rows, cols, alignment);
-      !st)
-    return st;
-  const std::size_t vector =
-      launch.vectorised ? detail::vector_elements : detail::staged_vector_elements;
-  if (status st = detail::check_quantized_output(function, quant, out, rows, cols, vector); !st)
-    return st;
-  if (rows == 0) return {};
-  return launch_row_kernel(function, launch, in.type, make_io(rows, in, nullptr, 0, nullptr), true,
-                           detail::to_code_target(quant, out, cols), stream);
+  return quantize_row_launch(function, launch, rows, cols, in, nullptr, quant, out, stream);
 }
 
 namespace {
+
+/// `in` as the block-rotation kernel reads it: rows of s.n elements, each element aligned.
+status check_block_input(const char* function, const detail::block_rotation_plan_state& s,
+                         const device_input& in, std::size_t rows) {
+  return detail::check_rows(function, "in", in.data, in.type, in.stride, rows, s.n,
+                            element_bytes(in.type));
+}
 
 status launch_block_rotation(const char* function, const detail::block_rotation_plan_state& s,
                              element_type type, const detail::row_io& io, bool quantize,
@@ -213,10 +220,7 @@ status block_rotate(const block_rotation_plan& plan, std::size_t rows, device_in
   const char* function = "block_rotate";
   const detail::block_rotation_plan_state* s = plan.state();
   if (s == nullptr) return empty_plan(function);
-  if (status st = detail::check_rows(function, "in", in.data, in.type, in.stride, rows, s->n,
-                                     element_bytes(in.type));
-      !st)
-    return st;
+  if (status st = check_block_input(function, *s, in, rows); !st) return st;
   if (status st =
           detail::check_output_rows(function, in, out, rows, s->n, detail::vector_alignment, false);
       !st)
@@ -232,10 +236,7 @@ status block_rotate_quantize(const block_rotation_plan& plan, std::size_t rows, 
   const char* function = "block_rotate_quantize";
   const detail::block_rotation_plan_state* s = plan.state();
   if (s == nullptr) return empty_plan(function);
-  if (status st = detail::check_rows(function, "in", in.data, in.type, in.stride, rows, s->n,
-                                     element_bytes(in.type));
-      !st)
-    return st;
+  if (status st = check_block_input(function, *s, in, rows); !st) return st;
   if (status st =
           detail::check_quantized_output(function, quant, out, rows, s->n, detail::vector_elements);
       !st)

@@ -47,7 +47,8 @@ public:
   const rotq::model::calibration_recorder& original_statistics() {
     if (!original_statistics_) {
       const auto start = std::chrono::steady_clock::now();
-      original_statistics_ = record(original(), online_plan(original().config), statistics_options());
+      original_statistics_ =
+          record(original(), online_plan(original().config), statistics_options());
       statistics_seconds_ = seconds_since(start);
     }
     return *original_statistics_;
@@ -60,7 +61,8 @@ public:
   std::unique_ptr<rotq::model::calibration_recorder> record(
       const llama2_model& model, const online_plan& plan,
       const rotq::model::calibration_recorder::options& recorder_options) const {
-    auto recorder = std::make_unique<rotq::model::calibration_recorder>(model.config, recorder_options);
+    auto recorder =
+        std::make_unique<rotq::model::calibration_recorder>(model.config, recorder_options);
     const rotq::model::forward_hook hook =
         rotq::model::chain_hooks(plan.hook(model.config), recorder->hook());
     rotq::model::evaluate_perplexity(model, data_.calib_sequences, hook, 1);

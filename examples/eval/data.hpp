@@ -40,10 +40,11 @@ inline std::string find_model_dir(const options& o) {
   places.push_back("../shared/models");
   for (const std::string& dir : places)
     if (std::filesystem::exists(std::filesystem::path(dir) / default_checkpoint)) return dir;
-  std::string message = std::string("rotq-eval: cannot find ") + default_checkpoint + "; looked in " +
-                        (env != nullptr && *env != '\0' ? "$ROTQ_MODEL_DIR (" + std::string(env) + ")"
-                                                        : std::string("$ROTQ_MODEL_DIR (unset)")) +
-                        ", ./models and ../shared/models; use --model-dir DIR or --checkpoint FILE";
+  std::string message =
+      std::string("rotq-eval: cannot find ") + default_checkpoint + "; looked in " +
+      (env != nullptr && *env != '\0' ? "$ROTQ_MODEL_DIR (" + std::string(env) + ")"
+                                      : std::string("$ROTQ_MODEL_DIR (unset)")) +
+      ", ./models and ../shared/models; use --model-dir DIR or --checkpoint FILE";
   throw rotq::error(message);
 }
 
@@ -82,17 +83,25 @@ inline eval_data load_data(const options& o) {
   const std::string tokenizer = o.tokenizer.empty() ? in_dir(default_tokenizer) : o.tokenizer;
   const std::string text = o.text.empty() ? in_dir(default_text) : o.text;
   rotq::model::llama2_model model = rotq::model::load_llama2_checkpoint(checkpoint);
-  rotq::model::tokenizer vocabulary = rotq::model::load_tokenizer(tokenizer, model.config.vocab_size);
+  rotq::model::tokenizer vocabulary =
+      rotq::model::load_tokenizer(tokenizer, model.config.vocab_size);
   if (o.max_tokens > model.config.seq_len)
-    throw rotq::error("rotq-eval: --max-tokens " + std::to_string(o.max_tokens) + " exceeds the model's seq_len " +
-                      std::to_string(model.config.seq_len));
+    throw rotq::error("rotq-eval: --max-tokens " + std::to_string(o.max_tokens) +
+                      " exceeds the model's seq_len " + std::to_string(model.config.seq_len));
   const std::vector<std::string> documents = split_documents(read_text_file(text));
-  auto eval = rotq::model::encode_stories(vocabulary, take(documents, o.eval_first, o.eval_last, "--eval-stories", text),
-                                          o.max_tokens);
+  auto eval = rotq::model::encode_stories(
+      vocabulary, take(documents, o.eval_first, o.eval_last, "--eval-stories", text), o.max_tokens);
   auto calib = rotq::model::encode_stories(
-      vocabulary, take(documents, o.calib_first, o.calib_last, "--calib-stories", text), o.max_tokens);
-  return eval_data{std::move(model), std::move(vocabulary), std::move(eval), std::move(calib),
-                   checkpoint,       tokenizer,             text,            documents.size()};
+      vocabulary, take(documents, o.calib_first, o.calib_last, "--calib-stories", text),
+      o.max_tokens);
+  return eval_data{std::move(model),
+                   std::move(vocabulary),
+                   std::move(eval),
+                   std::move(calib),
+                   checkpoint,
+                   tokenizer,
+                   text,
+                   documents.size()};
 }
 
 }  // namespace rotq_eval

@@ -10,7 +10,9 @@
 namespace rotq_eval {
 
 /// The weight quantiser: per output channel, symmetric, RTN grid (evaluation.md).
-inline rotq::quant_spec weight_spec(const options& o) { return {o.weight_bits, true, 0, o.weight_clip}; }
+inline rotq::quant_spec weight_spec(const options& o) {
+  return {o.weight_bits, true, 0, o.weight_clip};
+}
 
 /// The activation quantiser: per token (or per group of channels), symmetric unless --asym-act.
 inline rotq::quant_spec activation_spec(const options& o) {
@@ -19,7 +21,8 @@ inline rotq::quant_spec activation_spec(const options& o) {
 
 inline double perplexity(const llama2_model& model, const online_plan& plan,
                          const std::vector<std::vector<int>>& sequences, std::size_t threads) {
-  return rotq::model::evaluate_perplexity(model, sequences, plan.hook(model.config), threads).perplexity;
+  return rotq::model::evaluate_perplexity(model, sequences, plan.hook(model.config), threads)
+      .perplexity;
 }
 
 /// Evaluation perplexity with the online transforms but no quantiser at all: the invariance

@@ -23,27 +23,33 @@ using namespace rotq_eval;
 struct method {
   const char* name;
   const char* description;
-  bool randomised;      ///< run once per seed
-  bool uses_statistics; ///< needs the original model's calibration statistics
+  bool randomised;       ///< run once per seed
+  bool uses_statistics;  ///< needs the original model's calibration statistics
   std::function<prepared_model(recipe_context&, std::uint64_t)> prepare;
 };
 
 std::vector<method> methods() {
   return {
-      {"fp32", "no quantisation", false, false, [](recipe_context& c, std::uint64_t) { return prepare_plain(c); }},
+      {"fp32", "no quantisation", false, false,
+       [](recipe_context& c, std::uint64_t) { return prepare_plain(c); }},
       {"rtn", "W4A4 round to nearest, no transform", false, false,
        [](recipe_context& c, std::uint64_t) { return prepare_plain(c); }},
-      {"smoothquant", "smoothing (alpha 0.5) of norm->qkv and norm->gate/up, fused into the RMSNorm gains",
-       false, true, [](recipe_context& c, std::uint64_t) { return prepare_smoothquant(c); }},
-      {"quarot", "gains fused; R1 random Hadamard; Hadamard on the down input; full Hadamard on the o input",
+      {"smoothquant",
+       "smoothing (alpha 0.5) of norm->qkv and norm->gate/up, fused into the RMSNorm gains", false,
+       true, [](recipe_context& c, std::uint64_t) { return prepare_smoothquant(c); }},
+      {"quarot",
+       "gains fused; R1 random Hadamard; Hadamard on the down input; full Hadamard on the o input",
        true, false, prepare_quarot},
-      {"smoothrot", "quarot plus down-input smoothing fused into the up rows (alpha from a calibration sweep)",
+      {"smoothrot",
+       "quarot plus down-input smoothing fused into the up rows (alpha from a calibration sweep)",
        true, true, prepare_smoothrot},
-      {"duquant", "smoothing (alpha 0.6) + block rotation, zigzag, block rotation on every quantised input",
+      {"duquant",
+       "smoothing (alpha 0.6) + block rotation, zigzag, block rotation on every quantised input",
        true, true, prepare_duquant},
-      {"dfrot", "quarot with R1 refined by weighted Procrustes on the calibration set", true, false, prepare_dfrot},
-      {"adaptive", "per layer input, the kurtosis z-score picks quarot or quarot+duquant", true, false,
-       prepare_adaptive},
+      {"dfrot", "quarot with R1 refined by weighted Procrustes on the calibration set", true, false,
+       prepare_dfrot},
+      {"adaptive", "per layer input, the kurtosis z-score picks quarot or quarot+duquant", true,
+       false, prepare_adaptive},
   };
 }
 
@@ -57,9 +63,11 @@ std::string today() {
 std::string quantiser_text(const options& o) {
   std::string text = "W" + std::to_string(o.weight_bits) + "A" + std::to_string(o.activation_bits);
   if (o.kv_bits > 0) text += "KV" + std::to_string(o.kv_bits);
-  text += std::string(", activations per ") + (o.activation_group ? std::to_string(o.activation_group) + "-group" : "token") +
+  text += std::string(", activations per ") +
+          (o.activation_group ? std::to_string(o.activation_group) + "-group" : "token") +
           (o.asymmetric_activations ? " asymmetric" : " symmetric");
-  if (o.activation_clip != 1.0) text += ", activation clip " + rotq_eval::detail::number(o.activation_clip);
+  if (o.activation_clip != 1.0)
+    text += ", activation clip " + rotq_eval::detail::number(o.activation_clip);
   if (o.weight_clip != 1.0) text += ", weight clip " + rotq_eval::detail::number(o.weight_clip);
   return text;
 }
@@ -75,20 +83,21 @@ int run(const options& o) {
   for (const auto& s : data.eval_sequences) eval_tokens += s.size();
   for (const auto& s : data.calib_sequences) calib_tokens += s.size();
   progress("model " + data.checkpoint_path + ": dim " + std::to_string(config.dim) + ", hidden " +
-           std::to_string(config.hidden_dim) + ", " + std::to_string(config.n_layers) + " layers; text " +
-           data.text_path + ": " + std::to_string(data.eval_sequences.size()) + " evaluation stories (" +
-           std::to_string(eval_tokens) + " tokens), " + std::to_string(data.calib_sequences.size()) +
-           " calibration stories (" + std::to_string(calib_tokens) + " tokens); " + std::to_string(o.threads) +
-           " threads");
+           std::to_string(config.hidden_dim) + ", " + std::to_string(config.n_layers) +
+           " layers; text " + data.text_path + ": " + std::to_string(data.eval_sequences.size()) +
+           " evaluation stories (" + std::to_string(eval_tokens) + " tokens), " +
+           std::to_string(data.calib_sequences.size()) + " calibration stories (" +
+           std::to_string(calib_tokens) + " tokens); " + std::to_string(o.threads) + " threads");
 
   recipe_context ctx(data, o);
   report r;
   r.model = std::filesystem::path(data.checkpoint_path).filename().string();
-  r.text = std::filesystem::path(data.text_path).filename().string() + " stories " + std::to_string(o.eval_first) +
-           "-" + std::to_string(o.eval_last);
+  r.text = std::filesystem::path(data.text_path).filename().string() + " stories " +
+           std::to_string(o.eval_first) + "-" + std::to_string(o.eval_last);
   r.quantisers = quantiser_text(o);
   r.date = today();
-  r.fp32 = rotq::model::evaluate_perplexity(data.model, data.eval_sequences, {}, o.threads).perplexity;
+  r.fp32 =
+      rotq::model::evaluate_perplexity(data.model, data.eval_sequences, {}, o.threads).perplexity;
   progress("fp32 perplexity " + rotq_eval::detail::number(r.fp32));
   {
     const quantised_model q = quantise(ctx, prepare_plain(ctx), false);
@@ -110,11 +119,14 @@ int run(const options& o) {
     gptq_row.description += "; GPTQ weights";
     const std::vector<std::uint64_t> seeds = m.randomised ? o.seeds : std::vector<std::uint64_t>{0};
     for (std::uint64_t seed : seeds) {
-      const std::string label = m.name + (m.randomised ? " seed " + std::to_string(seed) : std::string());
+      const std::string label =
+          m.name + (m.randomised ? " seed " + std::to_string(seed) : std::string());
       auto t0 = std::chrono::steady_clock::now();
       const bool charge_statistics = m.uses_statistics && ctx.statistics_seconds() == 0.0;
       prepared_model p = m.prepare(ctx, seed);
-      double calibration = seconds_since(t0) + (m.uses_statistics && !charge_statistics ? ctx.statistics_seconds() : 0.0);
+      double calibration =
+          seconds_since(t0) +
+          (m.uses_statistics && !charge_statistics ? ctx.statistics_seconds() : 0.0);
       const double unquantised = unquantised_perplexity(ctx, p);
       const double invariance = std::abs(unquantised / r.fp32 - 1.0);
       const double ppl = evaluation_perplexity(ctx, quantise(ctx, p, false));
@@ -125,9 +137,11 @@ int run(const options& o) {
       row.invariance_checked = true;
       if (!p.notes.empty())
         row.notes += (row.notes.empty() ? "" : "; ") +
-                     (m.randomised ? "seed " + std::to_string(seed) + ": " : std::string()) + p.notes;
-      std::string line = label + ": perplexity " + rotq_eval::detail::number(ppl) + ", invariance " +
-                         rotq_eval::detail::number(invariance) + ", calibration " + rotq_eval::detail::number(calibration) + " s";
+                     (m.randomised ? "seed " + std::to_string(seed) + ": " : std::string()) +
+                     p.notes;
+      std::string line = label + ": perplexity " + rotq_eval::detail::number(ppl) +
+                         ", invariance " + rotq_eval::detail::number(invariance) +
+                         ", calibration " + rotq_eval::detail::number(calibration) + " s";
       if (o.gptq) {
         t0 = std::chrono::steady_clock::now();
         const double gptq_ppl = evaluation_perplexity(ctx, quantise(ctx, p, true));
@@ -141,7 +155,8 @@ int run(const options& o) {
       progress(line);
     }
     if (row.invariance_error > invariance_tolerance) all_invariant = false;
-    if (m.randomised) row.notes = row.notes.size() > 400 ? row.notes.substr(0, 400) + "..." : row.notes;
+    if (m.randomised)
+      row.notes = row.notes.size() > 400 ? row.notes.substr(0, 400) + "..." : row.notes;
     plain_rows.push_back(row);
     if (o.gptq) gptq_rows.push_back(gptq_row);
   }
@@ -154,10 +169,12 @@ int run(const options& o) {
   write_json(r, base + ".json");
   write_csv(r, base + ".csv");
   write_svg(r, base + ".svg");
-  std::printf("\nwrote %s.json, %s.csv and %s.svg in %.1f s\n", base.c_str(), base.c_str(), base.c_str(),
-              seconds_since(start));
+  std::printf("\nwrote %s.json, %s.csv and %s.svg in %.1f s\n", base.c_str(), base.c_str(),
+              base.c_str(), seconds_since(start));
   if (!all_invariant) {
-    std::fprintf(stderr, "rotq-eval: an invariance check FAILED: a pipeline changed the unquantised model\n");
+    std::fprintf(
+        stderr,
+        "rotq-eval: an invariance check FAILED: a pipeline changed the unquantised model\n");
     return 3;
   }
   return 0;
@@ -176,7 +193,8 @@ int main(int argc, char** argv) {
     return run(o);
   } catch (const std::exception& e) {
     const std::string what = e.what();
-    std::fprintf(stderr, "%s%s\n", what.rfind("rotq-eval:", 0) == 0 ? "" : "rotq-eval: ", what.c_str());
+    std::fprintf(stderr, "%s%s\n",
+                 what.rfind("rotq-eval:", 0) == 0 ? "" : "rotq-eval: ", what.c_str());
     return 1;
   }
 }

@@ -28,7 +28,8 @@ inline rotq::pipeline single(rotq::transform t) {
   return p;
 }
 
-inline Eigen::VectorXd reader_column_absmax(const rotq::model::llama2_layer& layer, hook_point point) {
+inline Eigen::VectorXd reader_column_absmax(const rotq::model::llama2_layer& layer,
+                                            hook_point point) {
   std::vector<rotq::matrix_view<const float>> readers;
   for (const rotq::model::weight_matrix* w : rotq::model::linears_reading(layer, point))
     readers.push_back(rotq::as_view(*w));
@@ -44,7 +45,8 @@ inline std::string number(double v) {
 
 /// A distinct seed per (run seed, layer, input), so no two transforms share their randomness.
 inline std::uint64_t sub_seed(std::uint64_t seed, std::size_t layer, hook_point point) {
-  return rotq::detail::splitmix64_at(seed, layer * rotq::model::hook_point_count + rotq::model::hook_index(point));
+  return rotq::detail::splitmix64_at(
+      seed, layer * rotq::model::hook_point_count + rotq::model::hook_index(point));
 }
 
 /// The KV-cache quantiser of the options: per head, asymmetric (evaluation.md).
@@ -69,8 +71,9 @@ inline prepared_model prepare_smoothquant(recipe_context& ctx) {
   const auto& stats = ctx.original_statistics();
   for (std::size_t l = 0; l < p.model.layers.size(); ++l)
     for (hook_point point : {hook_point::attention_input, hook_point::ffn_input}) {
-      const Eigen::VectorXd s = rotq::smoothing_scales(stats.statistics(l, point).channel_absmax(),
-                                                       detail::reader_column_absmax(ctx.original().layers[l], point), alpha);
+      const Eigen::VectorXd s = rotq::smoothing_scales(
+          stats.statistics(l, point).channel_absmax(),
+          detail::reader_column_absmax(ctx.original().layers[l], point), alpha);
       rotq::model::fuse_smoothing(p.model, l, point, s);
     }
   p.notes = "alpha 0.5";
@@ -79,10 +82,12 @@ inline prepared_model prepare_smoothquant(recipe_context& ctx) {
 
 /// QuaRot's offline half: gains fused, then the residual rotation R1 (a random Hadamard of the
 /// hidden size, or `residual` when given: DFRot's refined rotation).
-inline void apply_residual_rotation(prepared_model& p, std::uint64_t seed, const rotq::pipeline* residual) {
+inline void apply_residual_rotation(prepared_model& p, std::uint64_t seed,
+                                    const rotq::pipeline* residual) {
   rotq::model::fuse_norm_gains(p.model);
-  rotq::model::rotate_residual(p.model, residual ? *residual
-                                                 : detail::single(rotq::random_hadamard(p.model.config.dim, seed)));
+  rotq::model::rotate_residual(
+      p.model,
+      residual ? *residual : detail::single(rotq::random_hadamard(p.model.config.dim, seed)));
 }
 
 /// QuaRot's online half: a Hadamard of the FFN size on the down input and a full Hadamard on the o
@@ -172,14 +177,15 @@ inline prepared_model prepare_duquant(recipe_context& ctx, std::uint64_t seed) {
       const rotq::activation_statistics& input = stats.statistics(l, point);
       rotq::duquant_options o;
       o.seed = detail::sub_seed(seed, l, point);
-      o.smoothing = rotq::duquant_smoothing{detail::reader_column_absmax(ctx.original().layers[l], point),
-                                            input.channel_absmax(), 0.6, 1e-2};
+      o.smoothing =
+          rotq::duquant_smoothing{detail::reader_column_absmax(ctx.original().layers[l], point),
+                                  input.channel_absmax(), 0.6, 1e-2};
       const rotq::pipeline t = rotq::duquant_transform(input.sample(), o);
       rotq::model::transform_linear_inputs(p.model, l, point, t);
       p.plan.at(l, point) = t;
     }
-  p.notes = "alpha 0.6, blocks " + std::to_string(rotq::duquant_block_size(p.model.config.dim)) + "/" +
-            std::to_string(rotq::duquant_block_size(p.model.config.hidden_dim));
+  p.notes = "alpha 0.6, blocks " + std::to_string(rotq::duquant_block_size(p.model.config.dim)) +
+            "/" + std::to_string(rotq::duquant_block_size(p.model.config.hidden_dim));
   return p;
 }
 
@@ -203,18 +209,20 @@ inline prepared_model prepare_dfrot(recipe_context& ctx, std::uint64_t seed) {
       const Eigen::Index first = stacked.rows();
       stacked.conservativeResize(first + Eigen::Index(rows.rows), Eigen::NoChange);
       for (std::size_t r = 0; r < rows.rows; ++r)
-        for (std::size_t c = 0; c < rows.cols; ++c) stacked(first + Eigen::Index(r), Eigen::Index(c)) = rows(r, c);
+        for (std::size_t c = 0; c < rows.cols; ++c)
+          stacked(first + Eigen::Index(r), Eigen::Index(c)) = rows(r, c);
     }
   rotq::dfrot_options o;
   o.iterations = ctx.opts().dfrot_iterations;
-  const rotq::dfrot_result refined =
-      rotq::dfrot_refine(rotq::as_view(stacked), rotq::random_hadamard(fused.config.dim, seed).matrix(), o);
+  const rotq::dfrot_result refined = rotq::dfrot_refine(
+      rotq::as_view(stacked), rotq::random_hadamard(fused.config.dim, seed).matrix(), o);
   const rotq::pipeline residual = detail::single(rotq::dense_rotation(refined.rotation));
   prepared_model p = prepare_plain(ctx);
   apply_residual_rotation(p, seed, &residual);
   apply_quarot_online(p);
-  p.notes = std::to_string(refined.massive_tokens.size()) + " massive of " + std::to_string(stacked.rows()) +
-            " feature rows; objective " + detail::number(refined.objective.front()) + " -> " +
+  p.notes = std::to_string(refined.massive_tokens.size()) + " massive of " +
+            std::to_string(stacked.rows()) + " feature rows; objective " +
+            detail::number(refined.objective.front()) + " -> " +
             detail::number(refined.objective[refined.best_iteration]);
   return p;
 }
@@ -227,7 +235,8 @@ inline prepared_model prepare_dfrot(recipe_context& ctx, std::uint64_t seed) {
 /// quantiser would see them.
 inline prepared_model prepare_adaptive(recipe_context& ctx, std::uint64_t seed) {
   prepared_model p = prepare_quarot(ctx, seed);
-  static const char* const group_names[] = {"attention inputs", "attention output", "FFN inputs", "FFN output"};
+  static const char* const group_names[] = {"attention inputs", "attention output", "FFN inputs",
+                                            "FFN output"};
   std::vector<rotq::layer_kurtosis> layers;
   for (std::size_t l = 0; l < p.model.layers.size(); ++l)
     for (std::size_t i = 0; i < 4; ++i) {
@@ -241,7 +250,8 @@ inline prepared_model prepare_adaptive(recipe_context& ctx, std::uint64_t seed) 
         all.middleRows(rows, w->rows()) = *w;
         rows += w->rows();
       }
-      layers.push_back({"layer " + std::to_string(l), group_names[i], rotq::weight_kurtosis(rotq::as_view(all))});
+      layers.push_back({"layer " + std::to_string(l), group_names[i],
+                        rotq::weight_kurtosis(rotq::as_view(all))});
     }
   rotq::layer_selection_rule rule;
   for (const char* g : group_names) rule.thresholds[g] = ctx.opts().adaptive_beta;
@@ -264,10 +274,11 @@ inline prepared_model prepare_adaptive(recipe_context& ctx, std::uint64_t seed) 
     const rotq::pipeline t = rotq::duquant_transform(input.sample(), o);
     rotq::model::transform_linear_inputs(p.model, l, point, t);
     p.plan.at(l, point).then(t);
-    chosen += (chosen.empty() ? "" : ", ") + std::string("L") + std::to_string(l) + " " + decisions[k].group +
-              " (z " + detail::number(decisions[k].zscore) + ")";
+    chosen += (chosen.empty() ? "" : ", ") + std::string("L") + std::to_string(l) + " " +
+              decisions[k].group + " (z " + detail::number(decisions[k].zscore) + ")";
   }
-  p.notes = "beta " + detail::number(ctx.opts().adaptive_beta) + "; duquant on " + (chosen.empty() ? "none" : chosen);
+  p.notes = "beta " + detail::number(ctx.opts().adaptive_beta) + "; duquant on " +
+            (chosen.empty() ? "none" : chosen);
   return p;
 }
 

@@ -14,8 +14,8 @@ namespace rotq_eval {
 
 /// The rows of the table, in the order evaluation.md lists them.
 inline const std::vector<std::string>& all_methods() {
-  static const std::vector<std::string> methods = {"fp32",     "rtn",     "smoothquant", "quarot",
-                                                   "smoothrot", "duquant", "dfrot",       "adaptive"};
+  static const std::vector<std::string> methods = {
+      "fp32", "rtn", "smoothquant", "quarot", "smoothrot", "duquant", "dfrot", "adaptive"};
   return methods;
 }
 
@@ -97,7 +97,8 @@ namespace detail {
   throw rotq::error("rotq-eval: " + what + " (see --help)");
 }
 
-inline std::size_t parse_count(const std::string& option, const std::string& text, std::size_t min) {
+inline std::size_t parse_count(const std::string& option, const std::string& text,
+                               std::size_t min) {
   char* end = nullptr;
   const unsigned long long value = std::strtoull(text.c_str(), &end, 10);
   if (text.empty() || *end != '\0' || text[0] == '-' || value < min)
@@ -105,7 +106,8 @@ inline std::size_t parse_count(const std::string& option, const std::string& tex
   return static_cast<std::size_t>(value);
 }
 
-inline double parse_real(const std::string& option, const std::string& text, double low, double high) {
+inline double parse_real(const std::string& option, const std::string& text, double low,
+                         double high) {
   char* end = nullptr;
   const double value = std::strtod(text.c_str(), &end);
   if (text.empty() || *end != '\0' || !(value >= low && value <= high))
@@ -149,14 +151,22 @@ inline options parse_options(int argc, char** argv, bool& help) {
       if (i + 1 >= argc) detail::bad_option(arg + " needs a value");
       return argv[++i];
     };
-    if (arg == "-h" || arg == "--help") help = true;
-    else if (arg == "--model-dir") o.model_dir = value();
-    else if (arg == "--checkpoint") o.checkpoint = value();
-    else if (arg == "--tokenizer") o.tokenizer = value();
-    else if (arg == "--text") o.text = value();
-    else if (arg == "--eval-stories") detail::parse_range(arg, value(), o.eval_first, o.eval_last);
-    else if (arg == "--calib-stories") detail::parse_range(arg, value(), o.calib_first, o.calib_last);
-    else if (arg == "--max-tokens") o.max_tokens = detail::parse_count(arg, value(), 2);
+    if (arg == "-h" || arg == "--help")
+      help = true;
+    else if (arg == "--model-dir")
+      o.model_dir = value();
+    else if (arg == "--checkpoint")
+      o.checkpoint = value();
+    else if (arg == "--tokenizer")
+      o.tokenizer = value();
+    else if (arg == "--text")
+      o.text = value();
+    else if (arg == "--eval-stories")
+      detail::parse_range(arg, value(), o.eval_first, o.eval_last);
+    else if (arg == "--calib-stories")
+      detail::parse_range(arg, value(), o.calib_first, o.calib_last);
+    else if (arg == "--max-tokens")
+      o.max_tokens = detail::parse_count(arg, value(), 2);
     else if (arg == "--rows") {
       o.methods.clear();
       for (const std::string& m : detail::split_list(value())) {
@@ -166,39 +176,57 @@ inline options parse_options(int argc, char** argv, bool& help) {
         o.methods.push_back(m);
       }
       if (o.methods.empty()) detail::bad_option("--rows: no row given");
-    } else if (arg == "--no-gptq") o.gptq = false;
+    } else if (arg == "--no-gptq")
+      o.gptq = false;
     else if (arg == "--seeds") {
       const std::size_t n = detail::parse_count(arg, value(), 1);
       o.seeds.clear();
       for (std::size_t s = 0; s < n; ++s) o.seeds.push_back(s);
     } else if (arg == "--seed-list") {
       o.seeds.clear();
-      for (const std::string& s : detail::split_list(value())) o.seeds.push_back(detail::parse_count(arg, s, 0));
+      for (const std::string& s : detail::split_list(value()))
+        o.seeds.push_back(detail::parse_count(arg, s, 0));
       if (o.seeds.empty()) detail::bad_option("--seed-list: no seed given");
-    } else if (arg == "--w-bits") o.weight_bits = int(detail::parse_count(arg, value(), 2));
-    else if (arg == "--a-bits") o.activation_bits = int(detail::parse_count(arg, value(), 2));
-    else if (arg == "--kv-bits") o.kv_bits = int(detail::parse_count(arg, value(), 0));
-    else if (arg == "--w-clip") o.weight_clip = detail::parse_real(arg, value(), 0.01, 1.0);
-    else if (arg == "--a-clip") o.activation_clip = detail::parse_real(arg, value(), 0.01, 1.0);
-    else if (arg == "--asym-act") o.asymmetric_activations = true;
-    else if (arg == "--a-group") o.activation_group = detail::parse_count(arg, value(), 1);
+    } else if (arg == "--w-bits")
+      o.weight_bits = int(detail::parse_count(arg, value(), 2));
+    else if (arg == "--a-bits")
+      o.activation_bits = int(detail::parse_count(arg, value(), 2));
+    else if (arg == "--kv-bits")
+      o.kv_bits = int(detail::parse_count(arg, value(), 0));
+    else if (arg == "--w-clip")
+      o.weight_clip = detail::parse_real(arg, value(), 0.01, 1.0);
+    else if (arg == "--a-clip")
+      o.activation_clip = detail::parse_real(arg, value(), 0.01, 1.0);
+    else if (arg == "--asym-act")
+      o.asymmetric_activations = true;
+    else if (arg == "--a-group")
+      o.activation_group = detail::parse_count(arg, value(), 1);
     else if (arg == "--smoothrot-alphas") {
       o.smoothrot_alphas.clear();
       for (const std::string& a : detail::split_list(value()))
         o.smoothrot_alphas.push_back(detail::parse_real(arg, a, 0.0, 1.0));
       if (o.smoothrot_alphas.empty()) detail::bad_option("--smoothrot-alphas: no value given");
-    } else if (arg == "--adaptive-beta") o.adaptive_beta = detail::parse_real(arg, value(), -100, 100);
-    else if (arg == "--dfrot-iterations") o.dfrot_iterations = detail::parse_count(arg, value(), 1);
-    else if (arg == "--dfrot-rows") o.dfrot_rows = detail::parse_count(arg, value(), 16);
-    else if (arg == "--threads") o.threads = detail::parse_count(arg, value(), 1);
-    else if (arg == "--out") o.out_dir = value();
-    else if (arg == "--quiet") o.quiet = true;
-    else detail::bad_option("unknown option '" + arg + "'");
+    } else if (arg == "--adaptive-beta")
+      o.adaptive_beta = detail::parse_real(arg, value(), -100, 100);
+    else if (arg == "--dfrot-iterations")
+      o.dfrot_iterations = detail::parse_count(arg, value(), 1);
+    else if (arg == "--dfrot-rows")
+      o.dfrot_rows = detail::parse_count(arg, value(), 16);
+    else if (arg == "--threads")
+      o.threads = detail::parse_count(arg, value(), 1);
+    else if (arg == "--out")
+      o.out_dir = value();
+    else if (arg == "--quiet")
+      o.quiet = true;
+    else
+      detail::bad_option("unknown option '" + arg + "'");
   }
   if (o.weight_bits > 8 || o.activation_bits > 8 || o.kv_bits > 8 || o.kv_bits == 1)
     detail::bad_option("bits must be 2..8 (--kv-bits 0 keeps the cache in fp32)");
   const bool overlap = o.eval_first <= o.calib_last && o.calib_first <= o.eval_last;
-  if (overlap) detail::bad_option("--eval-stories and --calib-stories overlap: never calibrate on evaluation text");
+  if (overlap)
+    detail::bad_option(
+        "--eval-stories and --calib-stories overlap: never calibrate on evaluation text");
   return o;
 }
 

@@ -19,14 +19,14 @@ namespace rotq_eval {
 
 /// One row of the table: a pipeline, run once per seed.
 struct row_result {
-  std::string name;                 ///< "quarot", "quarot+gptq", ...
-  std::string description;          ///< what the row does, one line
-  std::vector<std::uint64_t> seeds; ///< empty for deterministic rows
-  std::vector<double> perplexity;   ///< one per seed (one for deterministic rows)
+  std::string name;                  ///< "quarot", "quarot+gptq", ...
+  std::string description;           ///< what the row does, one line
+  std::vector<std::uint64_t> seeds;  ///< empty for deterministic rows
+  std::vector<double> perplexity;    ///< one per seed (one for deterministic rows)
   std::vector<double> calibration_seconds;
-  double invariance_error = 0.0;    ///< max over seeds of |ppl(no quantisation) / ppl_fp32 - 1|
+  double invariance_error = 0.0;  ///< max over seeds of |ppl(no quantisation) / ppl_fp32 - 1|
   bool invariance_checked = false;
-  std::string notes;                ///< chosen settings: alpha, adaptive decisions, ...
+  std::string notes;  ///< chosen settings: alpha, adaptive decisions, ...
 
   double mean() const {
     double s = 0;
@@ -83,11 +83,16 @@ inline std::string invariance_text(const row_result& r) {
 inline std::string xml_escape(const std::string& text) {
   std::string out;
   for (char c : text) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else if (c == '"') out += "&quot;";
-    else out += c;
+    if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '&')
+      out += "&amp;";
+    else if (c == '"')
+      out += "&quot;";
+    else
+      out += c;
   }
   return out;
 }
@@ -108,10 +113,14 @@ inline void print_table(const report& r, std::FILE* out) {
     std::string ppl = detail::format("%.4f", row.mean());
     if (row.perplexity.size() > 1) ppl += " +- " + detail::format("%.4f", row.stddev());
     const std::string gap =
-        row.name == "fp32" ? "" : detail::format("%.1f%%", 100 * gap_closed(row.mean(), r.fp32, r.rtn));
-    const std::string calib = row.calibration_seconds.empty() ? "" : detail::format("%.2f", row.mean_calibration_seconds());
+        row.name == "fp32" ? ""
+                           : detail::format("%.1f%%", 100 * gap_closed(row.mean(), r.fp32, r.rtn));
+    const std::string calib = row.calibration_seconds.empty()
+                                  ? ""
+                                  : detail::format("%.2f", row.mean_calibration_seconds());
     std::fprintf(out, "%-18s %-20s %-16s %-8s %-10s %-16s\n", row.name.c_str(), ppl.c_str(),
-                 detail::spread(row).c_str(), gap.c_str(), calib.c_str(), detail::invariance_text(row).c_str());
+                 detail::spread(row).c_str(), gap.c_str(), calib.c_str(),
+                 detail::invariance_text(row).c_str());
   }
   for (const row_result& row : r.rows)
     if (!row.notes.empty()) std::fprintf(out, "  %s: %s\n", row.name.c_str(), row.notes.c_str());
@@ -122,8 +131,9 @@ inline void write_json(const report& r, const std::string& path) {
   std::ofstream out = detail::open_output(path);
   out.precision(10);
   out << "{\n  \"model\": " << json_quote(r.model) << ",\n  \"text\": " << json_quote(r.text)
-      << ",\n  \"quantisers\": " << json_quote(r.quantisers) << ",\n  \"date\": " << json_quote(r.date)
-      << ",\n  \"fp32_perplexity\": " << r.fp32 << ",\n  \"rtn_perplexity\": " << r.rtn
+      << ",\n  \"quantisers\": " << json_quote(r.quantisers)
+      << ",\n  \"date\": " << json_quote(r.date) << ",\n  \"fp32_perplexity\": " << r.fp32
+      << ",\n  \"rtn_perplexity\": " << r.rtn
       << ",\n  \"invariance_tolerance\": " << invariance_tolerance << ",\n  \"rows\": [";
   for (std::size_t i = 0; i < r.rows.size(); ++i) {
     const row_result& row = r.rows[i];
@@ -131,13 +141,15 @@ inline void write_json(const report& r, const std::string& path) {
         << ", \"description\": " << json_quote(row.description) << ", \"seeds\": [";
     for (std::size_t s = 0; s < row.seeds.size(); ++s) out << (s ? ", " : "") << row.seeds[s];
     out << "], \"perplexity\": [";
-    for (std::size_t s = 0; s < row.perplexity.size(); ++s) out << (s ? ", " : "") << row.perplexity[s];
-    out << "], \"mean\": " << row.mean() << ", \"stddev\": " << row.stddev() << ", \"min\": " << row.min()
-        << ", \"max\": " << row.max() << ", \"gap_closed\": " << gap_closed(row.mean(), r.fp32, r.rtn)
+    for (std::size_t s = 0; s < row.perplexity.size(); ++s)
+      out << (s ? ", " : "") << row.perplexity[s];
+    out << "], \"mean\": " << row.mean() << ", \"stddev\": " << row.stddev()
+        << ", \"min\": " << row.min() << ", \"max\": " << row.max()
+        << ", \"gap_closed\": " << gap_closed(row.mean(), r.fp32, r.rtn)
         << ", \"calibration_seconds\": " << row.mean_calibration_seconds();
     if (row.invariance_checked)
-      out << ", \"invariance_error\": " << row.invariance_error
-          << ", \"invariance_passed\": " << (row.invariance_error <= invariance_tolerance ? "true" : "false");
+      out << ", \"invariance_error\": " << row.invariance_error << ", \"invariance_passed\": "
+          << (row.invariance_error <= invariance_tolerance ? "true" : "false");
     out << ", \"notes\": " << json_quote(row.notes) << "}";
   }
   out << "\n  ]\n}\n";
@@ -146,13 +158,15 @@ inline void write_json(const report& r, const std::string& path) {
 inline void write_csv(const report& r, const std::string& path) {
   std::ofstream out = detail::open_output(path);
   out.precision(10);
-  out << "row,mean_perplexity,stddev,min,max,seeds,gap_closed,calibration_seconds,invariance_error,invariance_passed\n";
+  out << "row,mean_perplexity,stddev,min,max,seeds,gap_closed,calibration_seconds,invariance_error,"
+         "invariance_passed\n";
   for (const row_result& row : r.rows) {
-    out << row.name << "," << row.mean() << "," << row.stddev() << "," << row.min() << "," << row.max()
-        << "," << row.perplexity.size() << "," << gap_closed(row.mean(), r.fp32, r.rtn) << ","
-        << row.mean_calibration_seconds() << ",";
+    out << row.name << "," << row.mean() << "," << row.stddev() << "," << row.min() << ","
+        << row.max() << "," << row.perplexity.size() << "," << gap_closed(row.mean(), r.fp32, r.rtn)
+        << "," << row.mean_calibration_seconds() << ",";
     if (row.invariance_checked)
-      out << row.invariance_error << "," << (row.invariance_error <= invariance_tolerance ? "true" : "false");
+      out << row.invariance_error << ","
+          << (row.invariance_error <= invariance_tolerance ? "true" : "false");
     else
       out << ",";
     out << "\n";
@@ -169,35 +183,40 @@ inline void write_svg(const report& r, const std::string& path) {
   top_value *= 1.05;
   auto x = [&](double v) { return left + plot_width * v / top_value; };
   std::ofstream out = detail::open_output(path);
-  out << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << left + plot_width + 200 << "\" height=\""
-      << height << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
+  out << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << left + plot_width + 200
+      << "\" height=\"" << height << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
       << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
       << "<text x=\"" << left << "\" y=\"20\" font-size=\"14\" font-weight=\"bold\">Perplexity, "
       << detail::xml_escape(r.quantisers) << " (lower is better)</text>\n"
-      << "<text x=\"" << left << "\" y=\"38\" fill=\"#555\">" << detail::xml_escape(r.model) << " on "
-      << detail::xml_escape(r.text)
+      << "<text x=\"" << left << "\" y=\"38\" fill=\"#555\">" << detail::xml_escape(r.model)
+      << " on " << detail::xml_escape(r.text)
       << "; bars: mean over seeds, whiskers: min..max</text>\n";
   for (std::size_t i = 0; i < r.rows.size(); ++i) {
     const row_result& row = r.rows[i];
     const double y = top + row_height * double(i);
     const bool gptq = row.name.find("gptq") != std::string::npos;
-    const char* colour = row.name == "fp32" ? "#2b8a3e" : row.name == "rtn" ? "#c92a2a" : gptq ? "#5c7cfa" : "#1c7ed6";
-    out << "<text x=\"" << left - 8 << "\" y=\"" << y + 16 << "\" text-anchor=\"end\">" << detail::xml_escape(row.name) << "</text>\n"
+    const char* colour = row.name == "fp32"  ? "#2b8a3e"
+                         : row.name == "rtn" ? "#c92a2a"
+                         : gptq              ? "#5c7cfa"
+                                             : "#1c7ed6";
+    out << "<text x=\"" << left - 8 << "\" y=\"" << y + 16 << "\" text-anchor=\"end\">"
+        << detail::xml_escape(row.name) << "</text>\n"
         << "<rect x=\"" << left << "\" y=\"" << y + 4 << "\" width=\"" << x(row.mean()) - left
         << "\" height=\"" << row_height - 8 << "\" fill=\"" << colour << "\"/>\n";
     if (row.perplexity.size() > 1)
-      out << "<line x1=\"" << x(row.min()) << "\" x2=\"" << x(row.max()) << "\" y1=\"" << y + 13 << "\" y2=\""
-          << y + 13 << "\" stroke=\"black\" stroke-width=\"1.5\"/>\n";
-    out << "<text x=\"" << x(row.max()) + 4 << "\" y=\"" << y + 17 << "\">" << detail::format("%.3f", row.mean())
-        << "</text>\n";
+      out << "<line x1=\"" << x(row.min()) << "\" x2=\"" << x(row.max()) << "\" y1=\"" << y + 13
+          << "\" y2=\"" << y + 13 << "\" stroke=\"black\" stroke-width=\"1.5\"/>\n";
+    out << "<text x=\"" << x(row.max()) + 4 << "\" y=\"" << y + 17 << "\">"
+        << detail::format("%.3f", row.mean()) << "</text>\n";
   }
   const double bottom = top + row_height * double(r.rows.size());
-  for (const auto& [value, label, colour] : {std::tuple<double, const char*, const char*>{r.fp32, "fp32", "#2b8a3e"},
-                                            {r.rtn, "rtn", "#c92a2a"}})
-    out << "<line x1=\"" << x(value) << "\" x2=\"" << x(value) << "\" y1=\"" << top << "\" y2=\"" << bottom
-        << "\" stroke=\"" << colour << "\" stroke-dasharray=\"4 3\"/>\n"
-        << "<text x=\"" << x(value) << "\" y=\"" << bottom + 16 << "\" text-anchor=\"middle\" fill=\"" << colour
-        << "\">" << label << "</text>\n";
+  for (const auto& [value, label, colour] :
+       {std::tuple<double, const char*, const char*>{r.fp32, "fp32", "#2b8a3e"},
+        {r.rtn, "rtn", "#c92a2a"}})
+    out << "<line x1=\"" << x(value) << "\" x2=\"" << x(value) << "\" y1=\"" << top << "\" y2=\""
+        << bottom << "\" stroke=\"" << colour << "\" stroke-dasharray=\"4 3\"/>\n"
+        << "<text x=\"" << x(value) << "\" y=\"" << bottom + 16
+        << "\" text-anchor=\"middle\" fill=\"" << colour << "\">" << label << "</text>\n";
   out << "<line x1=\"" << left << "\" x2=\"" << left << "\" y1=\"" << top << "\" y2=\"" << bottom
       << "\" stroke=\"black\"/>\n</svg>\n";
 }

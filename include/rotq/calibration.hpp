@@ -59,9 +59,8 @@ public:
   void merge(const activation_statistics& other) {
     ROTQ_EXPECTS(other.channels_ == channels_,
                  "other has " << other.channels_ << " channels, expected " << channels_);
-    ROTQ_EXPECTS(other.capacity_ == capacity_, "other has sample_capacity " << other.capacity_
-                                                                             << ", expected "
-                                                                             << capacity_);
+    ROTQ_EXPECTS(other.capacity_ == capacity_,
+                 "other has sample_capacity " << other.capacity_ << ", expected " << capacity_);
     std::vector<float> merged = merged_sample(other);
     absmax_ = absmax_.cwiseMax(other.absmax_);
     sum_squares_ += other.sum_squares_;

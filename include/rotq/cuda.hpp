@@ -52,6 +52,8 @@ class [[nodiscard]] status {
 public:
   status() noexcept = default;
 
+  // clang-format would break this signature after the guarded attribute.
+  // clang-format off
   /// A failure (or, with status_code::success, a success) whose message is printf-formatted.
 #if defined(__GNUC__) || defined(__clang__)
   __attribute__((format(printf, 3, 4)))
@@ -66,6 +68,7 @@ public:
     va_end(args);
     return result;
   }
+  // clang-format on
 
   bool ok() const noexcept { return code_ == status_code::success; }
   explicit operator bool() const noexcept { return ok(); }

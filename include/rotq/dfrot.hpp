@@ -32,8 +32,8 @@ struct dfrot_options {
   std::size_t iterations = 100;
   double massive_weight = 100.0;  ///< alpha: massive rows are scaled by it in the objective
   massive_token_rule rule = massive_token_rule::peak_ratio;
-  double peak_ratio = 0.5;        ///< `peak_ratio` rule: a quarter of the row's energy or more
-  double error_threshold = 8.5;   ///< `low_quantization_error` rule
+  double peak_ratio = 0.5;       ///< `peak_ratio` rule: a quarter of the row's energy or more
+  double error_threshold = 8.5;  ///< `low_quantization_error` rule
 };
 
 /// The refined rotation and how it was found. objective[i] = ||A_w R_i - Q(A_w R_i)||_F for the
@@ -111,8 +111,9 @@ dfrot_result dfrot_refine(matrix_view<const T> features, const Eigen::MatrixXd& 
   if (start.rows() != n || start.cols() != n ||
       orthogonality_error(start) > orthogonality_tolerance) {
     std::ostringstream message;
-    message << "start is " << start.rows() << " x " << start.cols() << " with max |R R^T - I| = "
-            << orthogonality_error(start) << ", expected an orthogonal " << n << " x " << n
+    message << "start is " << start.rows() << " x " << start.cols()
+            << " with max |R R^T - I| = " << orthogonality_error(start)
+            << ", expected an orthogonal " << n << " x " << n
             << " matrix (e.g. random_hadamard(n, seed).matrix())";
     throw_error(function, message.str());
   }

@@ -54,11 +54,11 @@ inline std::string function_name(const char* signature) {
 /// Checks a precondition; on failure throws rotq::error whose text is the function's qualified
 /// name ("rotq::pipeline::then: ") followed by `message`, which is streamed, so values can be
 /// spliced in: `"n = " << n << ", expected ..."`.
-#define ROTQ_EXPECTS(condition, message)                                    \
-  do {                                                                      \
-    if (!(condition)) {                                                     \
-      std::ostringstream rotq_message_;                                     \
-      rotq_message_ << message;                                             \
+#define ROTQ_EXPECTS(condition, message)                                         \
+  do {                                                                           \
+    if (!(condition)) {                                                          \
+      std::ostringstream rotq_message_;                                          \
+      rotq_message_ << message;                                                  \
       ::rotq::detail::throw_error(ROTQ_FUNCTION_SIGNATURE, rotq_message_.str()); \
-    }                                                                       \
+    }                                                                            \
   } while (false)

@@ -166,17 +166,9 @@ inline int_codes gptq_quantize(matrix_view<const float> w, const Eigen::MatrixXd
       asymmetry <= 1e-6 * h.cwiseAbs().maxCoeff(),
       "h is not symmetric: max |h - h^T| = " << asymmetry << ", expected at most 1e-6 of max |h|");
 
-  int_codes q;
-  q.rows = w.rows;
-  q.cols = w.cols;
-  q.bits = spec.bits;
-  q.symmetric = spec.symmetric;
-  q.group_size = spec.group_size == 0 ? w.cols : spec.group_size;
-  q.codes.assign(w.rows * w.cols, 0);
+  int_codes q = detail::make_int_codes(w.rows, w.cols, spec, false);
   if (w.empty()) return q;
   const std::size_t groups = q.groups_per_row();
-  q.scales.assign(w.rows * groups, 1.0f);
-  if (!spec.symmetric) q.zeros.assign(q.scales.size(), 0);
 
   const detail::int_format format{spec.bits, spec.symmetric};
   const float spec_clip = static_cast<float>(spec.clip);

@@ -48,9 +48,10 @@ inline bool hadamard_supported(std::size_t n) {
 /// for an unsupported n.
 inline std::size_t hadamard_base_order(std::size_t n) {
   ROTQ_EXPECTS(hadamard_supported(n),
-               "n = " << n << " is not a supported Hadamard size; expected a power of two or "
-                       "n = m * 2^k with m = 4 * (odd part of n) dividing n and a Hadamard "
-                       "matrix of order m known to rotq (see rotq::register_hadamard_base)");
+               "n = " << n
+                      << " is not a supported Hadamard size; expected a power of two or "
+                         "n = m * 2^k with m = 4 * (odd part of n) dividing n and a Hadamard "
+                         "matrix of order m known to rotq (see rotq::register_hadamard_base)");
   const std::size_t odd = detail::odd_part(n);
   return odd == 1 ? 1 : 4 * odd;
 }
@@ -61,16 +62,17 @@ inline std::size_t hadamard_base_order(std::size_t n) {
 /// another project's exact matrix; it affects every later transform of a size with this base.
 inline void register_hadamard_base(std::size_t m, const std::vector<std::int8_t>& signs) {
   ROTQ_EXPECTS(m % 4 == 0 && detail::odd_part(m) > 1,
-               "m = " << m << " is not a base order; expected 4 * odd with odd > 1 (12, 20, 28, "
-                       "...): powers of two always use the Sylvester matrix");
-  ROTQ_EXPECTS(signs.size() == m * m, "signs.size() = " << signs.size() << ", expected m * m = "
-                                                        << m * m);
+               "m = " << m
+                      << " is not a base order; expected 4 * odd with odd > 1 (12, 20, 28, "
+                         "...): powers of two always use the Sylvester matrix");
+  ROTQ_EXPECTS(signs.size() == m * m,
+               "signs.size() = " << signs.size() << ", expected m * m = " << m * m);
   for (std::size_t i = 0; i < signs.size(); ++i)
     ROTQ_EXPECTS(signs[i] == 1 || signs[i] == -1,
                  "signs[" << i << "] = " << int(signs[i]) << ", expected +1 or -1");
   ROTQ_EXPECTS(detail::is_hadamard(signs, m),
-               "the " << m << " x " << m << " matrix given is not a Hadamard matrix (H H^T != "
-                      << m << " I)");
+               "the " << m << " x " << m << " matrix given is not a Hadamard matrix (H H^T != " << m
+                      << " I)");
   detail::hadamard_registry::instance().insert(m, signs);
 }
 
@@ -94,9 +96,8 @@ inline std::size_t load_hadamard_base(const std::string& path) {
                                            << lines[r].size() << " characters, expected " << m);
     for (std::size_t c = 0; c < m; ++c) {
       const char ch = lines[r][c];
-      ROTQ_EXPECTS(ch == '+' || ch == '-', "'" << path << "' line " << r + 1 << " column "
-                                               << c + 1 << " is '" << ch
-                                               << "', expected '+' or '-'");
+      ROTQ_EXPECTS(ch == '+' || ch == '-', "'" << path << "' line " << r + 1 << " column " << c + 1
+                                               << " is '" << ch << "', expected '+' or '-'");
       signs.push_back(ch == '+' ? 1 : -1);
     }
   }
@@ -105,12 +106,14 @@ inline std::size_t load_hadamard_base(const std::string& path) {
 }
 
 /// The base matrix H_m (m = hadamard_base_order(n) for some supported n, or 1) as m * m signs,
-/// row-major: what a GPU transform uploads. Throws rotq::error when rotq holds no matrix of order m.
+/// row-major: what a GPU transform uploads. Throws rotq::error when rotq holds no matrix of
+/// order m.
 inline std::vector<std::int8_t> hadamard_base_signs(std::size_t m) {
   if (m == 1) return {1};
   ROTQ_EXPECTS(m % 4 == 0 && detail::odd_part(m) > 1 && hadamard_supported(m),
-               "m = " << m << " is not a base order rotq holds; expected 1 or 4 * odd with a "
-                          "known Hadamard matrix");
+               "m = " << m
+                      << " is not a base order rotq holds; expected 1 or 4 * odd with a "
+                         "known Hadamard matrix");
   return detail::hadamard_registry::instance().find(m)->signs;
 }
 
@@ -144,7 +147,8 @@ inline fwht_shape resolve_fwht_shape(std::size_t n) {
 template <class T>
 constexpr bool is_compute_type = std::is_same_v<T, float> || std::is_same_v<T, double>;
 template <class T>
-constexpr bool is_storage_type = std::is_same_v<T, Eigen::half> || std::is_same_v<T, Eigen::bfloat16>;
+constexpr bool is_storage_type =
+    std::is_same_v<T, Eigen::half> || std::is_same_v<T, Eigen::bfloat16>;
 
 /// Per-thread working memory, grown on demand, so repeated transforms allocate nothing.
 template <class T>

@@ -45,8 +45,10 @@ private:
   template <class T>
   void apply(matrix_view<T> x) const {
     detail::expect_width(x, n_, "hadamard_transform::apply");
-    if (transposed_) fwht_rows_transposed(x);
-    else fwht_rows(x);
+    if (transposed_)
+      fwht_rows_transposed(x);
+    else
+      fwht_rows(x);
   }
 
   std::size_t n_;
@@ -78,7 +80,7 @@ public:
   void apply_weights(matrix_view<double> w) const { apply(w); }
 
   Eigen::MatrixXd matrix() const {
-    Eigen::MatrixXd t = hadamard_matrix(n_).transpose();  // H_n^T
+    Eigen::MatrixXd t = hadamard_matrix(n_).transpose();                       // H_n^T
     for (std::size_t i = 0; i < n_; ++i) t.row(Eigen::Index(i)) *= signs_[i];  // D_s H_n^T
     return inverted_ ? Eigen::MatrixXd(t.transpose()) : t;
   }

@@ -24,11 +24,11 @@ public:
     ROTQ_EXPECTS(!perm_.empty(), "perm is empty");
     std::vector<bool> seen(perm_.size(), false);
     for (std::size_t j = 0; j < perm_.size(); ++j) {
-      ROTQ_EXPECTS(perm_[j] < perm_.size(), "perm[" << j << "] = " << perm_[j]
-                                                    << ", expected an index below n = "
-                                                    << perm_.size());
-      ROTQ_EXPECTS(!seen[perm_[j]], "perm[" << j << "] = " << perm_[j]
-                                            << " appears twice; expected a permutation");
+      ROTQ_EXPECTS(
+          perm_[j] < perm_.size(),
+          "perm[" << j << "] = " << perm_[j] << ", expected an index below n = " << perm_.size());
+      ROTQ_EXPECTS(!seen[perm_[j]],
+                   "perm[" << j << "] = " << perm_[j] << " appears twice; expected a permutation");
       seen[perm_[j]] = true;
     }
   }
@@ -75,7 +75,8 @@ private:
 /// ..., 1, 0, 0, 1, ..., so every block receives a balanced share of the large channels; each block
 /// keeps its channels in descending order, and the permutation is the blocks concatenated.
 /// Throws rotq::error if block_size is 0 or does not divide d, or a value is negative or NaN.
-inline permutation zigzag_permutation(const Eigen::VectorXd& channel_absmax, std::size_t block_size) {
+inline permutation zigzag_permutation(const Eigen::VectorXd& channel_absmax,
+                                      std::size_t block_size) {
   const auto d = static_cast<std::size_t>(channel_absmax.size());
   ROTQ_EXPECTS(d > 0, "channel_absmax is empty");
   ROTQ_EXPECTS(block_size > 0 && d % block_size == 0,

@@ -62,8 +62,10 @@ private:
   template <class T>
   void run(matrix_view<T> x, bool activations) const {
     for (const auto& stage : stages_) {
-      if (activations) stage.apply_activations(x);
-      else stage.apply_weights(x);
+      if (activations)
+        stage.apply_activations(x);
+      else
+        stage.apply_weights(x);
     }
   }
 

@@ -31,7 +31,8 @@ inline std::string stage_key(std::size_t k, std::size_t i, const char* field) {
   return "pipeline." + std::to_string(k) + ".stage." + std::to_string(i) + "." + field;
 }
 
-inline void add_stage(safetensors_file& file, std::size_t k, std::size_t i, const transform& stage) {
+inline void add_stage(safetensors_file& file, std::size_t k, std::size_t i,
+                      const transform& stage) {
   file.metadata[stage_key(k, i, "kind")] = stage.kind();
   const std::string n = std::to_string(stage.size());
   if (const auto* h = stage.get_if<hadamard_transform>()) {
@@ -43,7 +44,8 @@ inline void add_stage(safetensors_file& file, std::size_t k, std::size_t i, cons
     file.metadata[stage_key(k, i, "inverted")] = r->inverted() ? "1" : "0";
   } else if (const auto* c = stage.get_if<channel_scaling>()) {
     file.tensors.push_back(tensor_record::from_values(stage_key(k, i, "scales"), tensor_dtype::f64,
-                                                      {stage.size()}, c->scales().data(), stage.size()));
+                                                      {stage.size()}, c->scales().data(),
+                                                      stage.size()));
   } else if (const auto* p = stage.get_if<permutation>()) {
     const std::vector<std::int64_t> perm(p->perm().begin(), p->perm().end());
     file.tensors.push_back(tensor_record::from_values(stage_key(k, i, "perm"), tensor_dtype::i64,
@@ -56,7 +58,8 @@ inline void add_stage(safetensors_file& file, std::size_t k, std::size_t i, cons
       for (Eigen::Index r = 0; r < block.rows(); ++r)
         for (Eigen::Index c = 0; c < block.cols(); ++c) values.push_back(block(r, c));
     file.tensors.push_back(tensor_record::from_values(stage_key(k, i, "blocks"), tensor_dtype::f64,
-                                                      {count, bs, bs}, values.data(), values.size()));
+                                                      {count, bs, bs}, values.data(),
+                                                      values.size()));
   } else if (const auto* d = stage.get_if<dense_rotation>()) {
     const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> m = d->matrix();
     file.tensors.push_back(tensor_record::from_values(stage_key(k, i, "matrix"), tensor_dtype::f64,
@@ -68,7 +71,8 @@ inline void add_stage(safetensors_file& file, std::size_t k, std::size_t i, cons
 /// Reads pipelines back; `where` prefixes every error with the file name.
 class pipeline_reader {
 public:
-  pipeline_reader(const safetensors_file& file, std::string where) : file_(file), where_(std::move(where)) {}
+  pipeline_reader(const safetensors_file& file, std::string where)
+      : file_(file), where_(std::move(where)) {}
 
   std::map<std::string, pipeline> read_all() const {
     const auto format = file_.metadata.find("format");
@@ -126,16 +130,18 @@ private:
 
   bool flag(const std::string& key) const {
     const std::string value = text(key);
-    fail_unless(value == "0" || value == "1", "metadata '" + key + "' = '" + value + "', expected 0 or 1");
+    fail_unless(value == "0" || value == "1",
+                "metadata '" + key + "' = '" + value + "', expected 0 or 1");
     return value == "1";
   }
 
   const tensor_record& tensor(const std::string& key, tensor_dtype dtype, std::size_t dims) const {
     const tensor_record* t = file_.find(key);
     fail_unless(t != nullptr, "tensor '" + key + "' is missing");
-    fail_unless(t->dtype == dtype, "tensor '" + key + "' is " + dtype_name(t->dtype) + ", expected " +
-                                       dtype_name(dtype));
-    fail_unless(t->shape.size() == dims, "tensor '" + key + "' has " + std::to_string(t->shape.size()) +
+    fail_unless(t->dtype == dtype, "tensor '" + key + "' is " + dtype_name(t->dtype) +
+                                       ", expected " + dtype_name(dtype));
+    fail_unless(t->shape.size() == dims, "tensor '" + key + "' has " +
+                                             std::to_string(t->shape.size()) +
                                              " dimensions, expected " + std::to_string(dims));
     return *t;
   }
@@ -175,7 +181,8 @@ private:
       const auto values = tensor(key("perm"), tensor_dtype::i64, 1).values<std::int64_t>();
       std::vector<std::size_t> perm;
       for (std::int64_t v : values) {
-        fail_unless(v >= 0, "tensor '" + key("perm") + "' holds the negative index " + std::to_string(v));
+        fail_unless(v >= 0,
+                    "tensor '" + key("perm") + "' holds the negative index " + std::to_string(v));
         perm.push_back(static_cast<std::size_t>(v));
       }
       return construct(k, i, [&] { return permutation(perm); });
@@ -187,7 +194,8 @@ private:
       const auto bs = static_cast<Eigen::Index>(t.shape[1]);
       std::vector<Eigen::MatrixXd> blocks;
       for (std::size_t b = 0; b < t.shape[0]; ++b)
-        blocks.emplace_back(Eigen::Map<const row_major>(values.data() + b * t.shape[1] * t.shape[2], bs, bs));
+        blocks.emplace_back(
+            Eigen::Map<const row_major>(values.data() + b * t.shape[1] * t.shape[2], bs, bs));
       return construct(k, i, [&] { return block_rotation(blocks); });
     }
     if (kind == dense_rotation::kind) {
@@ -197,8 +205,8 @@ private:
                                                             Eigen::Index(t.shape[1]));
       return construct(k, i, [&] { return dense_rotation(r); });
     }
-    fail("stage " + std::to_string(i) + " of pipeline " + std::to_string(k) + " has unknown kind '" +
-         kind +
+    fail("stage " + std::to_string(i) + " of pipeline " + std::to_string(k) +
+         " has unknown kind '" + kind +
          "' (known: hadamard, random_hadamard, channel_scaling, permutation, block_rotation, "
          "dense_rotation)");
   }
@@ -213,7 +221,8 @@ private:
 /// `metadata` adds the caller's own string entries (model name, calibration settings, ...); keys
 /// starting with "pipeline" or named format/format_version/pipelines are reserved. Throws
 /// rotq::error on an I/O failure or a reserved key.
-inline void save_pipelines(const std::string& path, const std::map<std::string, pipeline>& pipelines,
+inline void save_pipelines(const std::string& path,
+                           const std::map<std::string, pipeline>& pipelines,
                            const std::map<std::string, std::string>& metadata = {}) {
   safetensors_file file;
   for (const auto& [key, value] : metadata) {
@@ -229,7 +238,8 @@ inline void save_pipelines(const std::string& path, const std::map<std::string, 
     const std::string prefix = "pipeline." + std::to_string(k) + ".";
     file.metadata[prefix + "name"] = name;
     file.metadata[prefix + "stages"] = std::to_string(p.stages().size());
-    for (std::size_t i = 0; i < p.stages().size(); ++i) detail::add_stage(file, k, i, p.stages()[i]);
+    for (std::size_t i = 0; i < p.stages().size(); ++i)
+      detail::add_stage(file, k, i, p.stages()[i]);
     ++k;
   }
   write_safetensors(path, file);

@@ -161,19 +161,27 @@ void for_each_int_group(matrix_view<const float> x, std::size_t group_size, bool
   }
 }
 
-template <class ClipOf>
-int_codes quantize_int(matrix_view<const float> x, const quant_spec& spec, bool per_tensor,
-                       const ClipOf& clip_of) {
+/// The int_codes of a rows x cols matrix under `spec` before any group has been quantised: every
+/// code 0, every scale 1 and, when asymmetric, every zero point 0.
+inline int_codes make_int_codes(std::size_t rows, std::size_t cols, const quant_spec& spec,
+                                bool per_tensor) {
   int_codes q;
-  q.rows = x.rows;
-  q.cols = x.cols;
+  q.rows = rows;
+  q.cols = cols;
   q.bits = spec.bits;
   q.symmetric = spec.symmetric;
-  q.group_size = spec.group_size == 0 ? x.cols : spec.group_size;
+  q.group_size = spec.group_size == 0 ? cols : spec.group_size;
   q.per_tensor = per_tensor;
-  q.codes.assign(x.rows * x.cols, 0);
-  q.scales.assign(per_tensor ? 1 : x.rows * q.groups_per_row(), 1.0f);
+  q.codes.assign(rows * cols, 0);
+  q.scales.assign(per_tensor ? 1 : rows * q.groups_per_row(), 1.0f);
   if (!spec.symmetric) q.zeros.assign(q.scales.size(), 0);
+  return q;
+}
+
+template <class ClipOf>
+int_codes quantize_int_rows(matrix_view<const float> x, const quant_spec& spec, bool per_tensor,
+                            const ClipOf& clip_of) {
+  int_codes q = make_int_codes(x.rows, x.cols, spec, per_tensor);
   const int_format format{spec.bits, spec.symmetric};
   for_each_int_group(x, q.group_size, per_tensor, format, clip_of,
                      [&](std::size_t r, std::size_t g, int_group_params params) {
@@ -244,7 +252,8 @@ inline void expect_size(std::size_t actual, std::size_t expected, const char* wh
 inline int_codes quantize_rows(matrix_view<const float> x, const quant_spec& spec) {
   detail::expect_int_input(x, spec, false, __func__);
   const float clip = static_cast<float>(spec.clip);
-  return detail::quantize_int(x, spec, false, [clip](std::size_t, std::size_t) { return clip; });
+  return detail::quantize_int_rows(x, spec, false,
+                                   [clip](std::size_t, std::size_t) { return clip; });
 }
 
 /// As quantize_rows(x, spec), with group g of row r clipped by clips[r * groups + g] (rows x
@@ -255,8 +264,8 @@ inline int_codes quantize_rows(matrix_view<const float> x, const quant_spec& spe
   detail::expect_int_input(x, spec, false, __func__);
   const std::size_t groups = spec.group_size == 0 ? 1 : x.cols / spec.group_size;
   detail::expect_clips(clips, x.rows, groups, __func__);
-  return detail::quantize_int(x, spec, false,
-                              [&](std::size_t r, std::size_t g) { return clips[r * groups + g]; });
+  return detail::quantize_int_rows(
+      x, spec, false, [&](std::size_t r, std::size_t g) { return clips[r * groups + g]; });
 }
 
 /// Integer codes of x with one scale (and zero point) for the whole matrix; spec.group_size must
@@ -264,7 +273,8 @@ inline int_codes quantize_rows(matrix_view<const float> x, const quant_spec& spe
 inline int_codes quantize_tensor(matrix_view<const float> x, const quant_spec& spec) {
   detail::expect_int_input(x, spec, true, __func__);
   const float clip = static_cast<float>(spec.clip);
-  return detail::quantize_int(x, spec, true, [clip](std::size_t, std::size_t) { return clip; });
+  return detail::quantize_int_rows(x, spec, true,
+                                   [clip](std::size_t, std::size_t) { return clip; });
 }
 
 /// out <- the values the codes stand for: (code - zero) * scale, or code * scale when symmetric,
@@ -426,10 +436,7 @@ inline mxfp4_codes quantize_mxfp4_rows(matrix_view<const float> x) {
   mxfp4_codes q;
   q.rows = x.rows;
   q.cols = x.cols;
-  std::vector<std::uint8_t> codes;
-  detail::encode_blocks(x, block, detail::mxfp4_blocks{}, codes, q.scales);
-  q.packed =
-      detail::pack_nibble_rows(matrix_view<const std::uint8_t>(codes.data(), x.rows, x.cols));
+  detail::encode_e2m1_blocks(x, block, detail::mxfp4_blocks{}, q.packed, q.scales);
   return q;
 }
 
@@ -440,9 +447,7 @@ inline void dequantize(const mxfp4_codes& q, matrix_view<float> out) {
   ROTQ_EXPECTS(q.cols % block == 0, "q.cols = " << q.cols << ", expected a multiple of 32");
   detail::expect_size(q.packed.size(), q.rows * q.cols / 2, "q.packed.size()", __func__);
   detail::expect_size(q.scales.size(), q.rows * q.cols / block, "q.scales.size()", __func__);
-  const std::vector<std::uint8_t> codes = detail::unpack_nibble_rows<std::uint8_t>(
-      matrix_view<const std::uint8_t>(q.packed.data(), q.rows, q.cols / 2), false);
-  detail::decode_blocks(codes.data(), q.scales.data(), block, detail::mxfp4_blocks{}, out);
+  detail::decode_e2m1_blocks(q.packed, q.scales, block, detail::mxfp4_blocks{}, out);
 }
 
 /// x <- dequantize(quantize_mxfp4_rows(x)) in place, bit for bit.
@@ -480,10 +485,7 @@ inline nvfp4_codes quantize_nvfp4_rows(matrix_view<const float> x, float global_
   q.rows = x.rows;
   q.cols = x.cols;
   q.global_scale = global_scale;
-  std::vector<std::uint8_t> codes;
-  detail::encode_blocks(x, block, detail::nvfp4_blocks{global_scale}, codes, q.scales);
-  q.packed =
-      detail::pack_nibble_rows(matrix_view<const std::uint8_t>(codes.data(), x.rows, x.cols));
+  detail::encode_e2m1_blocks(x, block, detail::nvfp4_blocks{global_scale}, q.packed, q.scales);
   return q;
 }
 
@@ -495,10 +497,7 @@ inline void dequantize(const nvfp4_codes& q, matrix_view<float> out) {
   detail::expect_global_scale(q.global_scale, __func__);
   detail::expect_size(q.packed.size(), q.rows * q.cols / 2, "q.packed.size()", __func__);
   detail::expect_size(q.scales.size(), q.rows * q.cols / block, "q.scales.size()", __func__);
-  const std::vector<std::uint8_t> codes = detail::unpack_nibble_rows<std::uint8_t>(
-      matrix_view<const std::uint8_t>(q.packed.data(), q.rows, q.cols / 2), false);
-  detail::decode_blocks(codes.data(), q.scales.data(), block, detail::nvfp4_blocks{q.global_scale},
-                        out);
+  detail::decode_e2m1_blocks(q.packed, q.scales, block, detail::nvfp4_blocks{q.global_scale}, out);
 }
 
 /// x <- dequantize(quantize_nvfp4_rows(x, global_scale)) in place, bit for bit.

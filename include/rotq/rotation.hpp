@@ -58,8 +58,8 @@ using row_major_f = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::
 using row_major_d = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 template <class T>
-using strided_map =
-    Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0, Eigen::OuterStride<>>;
+using strided_map = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0,
+                               Eigen::OuterStride<>>;
 
 /// Columns [first, first + r.rows()) of x become x[:, cols] * r, as one small GEMM.
 template <class T, class Matrix>
@@ -87,7 +87,7 @@ public:
     const double err = orthogonality_error(r_);
     ROTQ_EXPECTS(err <= orthogonality_tolerance,
                  "r is not orthogonal: max |R R^T - I| = " << err << ", expected <= "
-                                                            << orthogonality_tolerance);
+                                                           << orthogonality_tolerance);
     r_float_ = r_.cast<float>();
   }
 
@@ -128,8 +128,8 @@ public:
     for (std::size_t b = 0; b < blocks_.size(); ++b) {
       const Eigen::MatrixXd& r = blocks_[b];
       ROTQ_EXPECTS(r.rows() == bs && r.cols() == bs && bs > 0,
-                   "blocks[" << b << "] is " << r.rows() << " x " << r.cols() << ", expected "
-                             << bs << " x " << bs << " like blocks[0]");
+                   "blocks[" << b << "] is " << r.rows() << " x " << r.cols() << ", expected " << bs
+                             << " x " << bs << " like blocks[0]");
       const double err = orthogonality_error(r);
       ROTQ_EXPECTS(err <= orthogonality_tolerance,
                    "blocks[" << b << "] is not orthogonal: max |R R^T - I| = " << err

@@ -3,6 +3,7 @@
 
 #include "rotq/config.hpp"
 #include "rotq/error.hpp"
+
 #include "rotq/calibration.hpp"
 #include "rotq/channel_scaling.hpp"
 #include "rotq/dfrot.hpp"
@@ -11,12 +12,15 @@
 #include "rotq/hadamard.hpp"
 #include "rotq/hadamard_transform.hpp"
 #include "rotq/isa.hpp"
+#include "rotq/model/calibration_recorder.hpp"
+#include "rotq/model/fake_quantization.hpp"
 #include "rotq/model/file_bytes.hpp"
 #include "rotq/model/forward.hpp"
 #include "rotq/model/generate.hpp"
 #include "rotq/model/llama2_checkpoint.hpp"
 #include "rotq/model/perplexity.hpp"
 #include "rotq/model/stories.hpp"
+#include "rotq/model/surgery.hpp"
 #include "rotq/model/tokenizer.hpp"
 #include "rotq/permutation.hpp"
 #include "rotq/pipeline.hpp"

@@ -18,8 +18,9 @@
 namespace rotq {
 
 #if defined(__BYTE_ORDER__)
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
-              "rotq's safetensors code copies tensor bytes as they are: it needs a little-endian host");
+static_assert(
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+    "rotq's safetensors code copies tensor bytes as they are: it needs a little-endian host");
 #endif
 
 enum class tensor_dtype { f64, f32, f16, bf16, i64, i32, i16, i8, u8 };
@@ -68,7 +69,8 @@ struct tensor_record {
   /// The tensor from `count` values of an arithmetic type (the dtype must have its size).
   template <class T>
   static tensor_record from_values(std::string name, tensor_dtype dtype,
-                                   std::vector<std::size_t> shape, const T* values, std::size_t count) {
+                                   std::vector<std::size_t> shape, const T* values,
+                                   std::size_t count) {
     tensor_record t{std::move(name), dtype, std::move(shape), {}};
     ROTQ_EXPECTS(sizeof(T) == dtype_size(dtype) && count == t.element_count(),
                  "tensor '" << t.name << "': " << count << " values of " << sizeof(T)
@@ -82,9 +84,9 @@ struct tensor_record {
   /// The values as T, which must match the dtype's size.
   template <class T>
   std::vector<T> values() const {
-    ROTQ_EXPECTS(sizeof(T) == dtype_size(dtype), "tensor '" << name << "' holds " << dtype_name(dtype)
-                                                            << " elements, not " << sizeof(T)
-                                                            << "-byte values");
+    ROTQ_EXPECTS(sizeof(T) == dtype_size(dtype),
+                 "tensor '" << name << "' holds " << dtype_name(dtype) << " elements, not "
+                            << sizeof(T) << "-byte values");
     std::vector<T> out(element_count());
     if (!out.empty()) std::memcpy(out.data(), bytes.data(), bytes.size());
     return out;
@@ -135,7 +137,8 @@ inline void write_safetensors(const std::string& path, const safetensors_file& f
                  "tensor '" << t.name << "' has " << t.bytes.size() << " bytes, expected "
                             << t.element_count() * dtype_size(t.dtype) << " for its shape");
     comma();
-    header += detail::json_quote(t.name) + ":{\"dtype\":\"" + dtype_name(t.dtype) + "\",\"shape\":[";
+    header +=
+        detail::json_quote(t.name) + ":{\"dtype\":\"" + dtype_name(t.dtype) + "\",\"shape\":[";
     for (std::size_t i = 0; i < t.shape.size(); ++i)
       header += (i ? "," : "") + std::to_string(t.shape[i]);
     header += "],\"data_offsets\":[" + std::to_string(offset) + "," +
@@ -153,7 +156,8 @@ inline void write_safetensors(const std::string& path, const safetensors_file& f
   out.write(reinterpret_cast<const char*>(size_bytes), 8);
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
   for (const auto& t : file.tensors)
-    out.write(reinterpret_cast<const char*>(t.bytes.data()), static_cast<std::streamsize>(t.bytes.size()));
+    out.write(reinterpret_cast<const char*>(t.bytes.data()),
+              static_cast<std::streamsize>(t.bytes.size()));
   out.flush();
   ROTQ_EXPECTS(out.good(), "writing '" << path << "' failed");
 }
@@ -161,9 +165,9 @@ inline void write_safetensors(const std::string& path, const safetensors_file& f
 namespace detail {
 
 inline bool parse_dtype(const std::string& name, tensor_dtype& out) {
-  for (tensor_dtype d : {tensor_dtype::f64, tensor_dtype::f32, tensor_dtype::f16, tensor_dtype::bf16,
-                         tensor_dtype::i64, tensor_dtype::i32, tensor_dtype::i16, tensor_dtype::i8,
-                         tensor_dtype::u8})
+  for (tensor_dtype d : {tensor_dtype::f64, tensor_dtype::f32, tensor_dtype::f16,
+                         tensor_dtype::bf16, tensor_dtype::i64, tensor_dtype::i32,
+                         tensor_dtype::i16, tensor_dtype::i8, tensor_dtype::u8})
     if (name == dtype_name(d)) {
       out = d;
       return true;
@@ -239,7 +243,8 @@ inline safetensors_file read_safetensors(const std::string& path) {
                      << "] fall outside the " << data_size << " data bytes");
     ROTQ_EXPECTS(end - begin == t.element_count() * dtype_size(t.dtype),
                  "'" << path << "': tensor '" << name << "' spans " << end - begin
-                     << " bytes, but its shape and dtype need " << t.element_count() * dtype_size(t.dtype));
+                     << " bytes, but its shape and dtype need "
+                     << t.element_count() * dtype_size(t.dtype));
     t.bytes.assign(data.begin() + static_cast<std::ptrdiff_t>(begin),
                    data.begin() + static_cast<std::ptrdiff_t>(end));
     ranges.emplace_back(begin, end);

@@ -61,9 +61,10 @@ Eigen::VectorXd kurtosis_per_slice(matrix_view<const T> x, bool per_column, bool
   const std::size_t length = per_column ? x.rows : x.cols;
   Eigen::VectorXd k(static_cast<Eigen::Index>(slices));
   for (std::size_t s = 0; s < slices; ++s)
-    k[Eigen::Index(s)] = pearson_kurtosis(length, [&](std::size_t i) {
-                           return double(per_column ? x(i, s) : x(s, i));
-                         }) - (excess ? 3.0 : 0.0);
+    k[Eigen::Index(s)] =
+        pearson_kurtosis(length,
+                         [&](std::size_t i) { return double(per_column ? x(i, s) : x(s, i)); }) -
+        (excess ? 3.0 : 0.0);
   return k;
 }
 
@@ -91,8 +92,8 @@ inline double kurtosis(const Eigen::Ref<const Eigen::VectorXd>& values, bool exc
                  "values[" << i << "] = " << values[i] << ", expected a finite value");
   const double k = detail::pearson_kurtosis(std::size_t(values.size()),
                                             [&](std::size_t i) { return values[Eigen::Index(i)]; });
-  ROTQ_EXPECTS(!std::isnan(k), "all " << values.size()
-                                      << " values are equal; kurtosis needs a nonzero variance");
+  ROTQ_EXPECTS(!std::isnan(k),
+               "all " << values.size() << " values are equal; kurtosis needs a nonzero variance");
   return excess ? k - 3.0 : k;
 }
 
@@ -207,8 +208,8 @@ inline std::vector<layer_decision> select_layers_by_kurtosis(
     for (std::size_t k = 0; k < indices.size(); ++k) {
       const layer_kurtosis& in = layers[indices[k]];
       const bool heavy = z[Eigen::Index(k)] > beta;
-      decisions[indices[k]] = {in.layer, in.group, in.kurtosis, z[Eigen::Index(k)], heavy,
-                               heavy ? rule.strong : rule.plain};
+      decisions[indices[k]] = {in.layer,           in.group, in.kurtosis,
+                               z[Eigen::Index(k)], heavy,    heavy ? rule.strong : rule.plain};
     }
   }
   return decisions;

@@ -64,8 +64,10 @@ private:
   void visit_apply(matrix_view<T> x, bool activations) const {
     std::visit(
         [&](const auto& t) {
-          if (activations) t.apply_activations(x);
-          else t.apply_weights(x);
+          if (activations)
+            t.apply_activations(x);
+          else
+            t.apply_weights(x);
         },
         value_);
   }

@@ -35,9 +35,9 @@ struct matrix_view {
   matrix_view(T* data_, std::size_t rows_, std::size_t cols_)
       : matrix_view(data_, rows_, cols_, cols_) {}
 
-  /// matrix_view<T> -> matrix_view<const T>.
+  /// matrix_view<T> -> matrix_view<const T>, implicit like T* -> const T*.
   template <class U, std::enable_if_t<std::is_same_v<const U, T> && !std::is_same_v<U, T>, int> = 0>
-  matrix_view(const matrix_view<U>& other)  // NOLINT(google-explicit-constructor): like T* -> const T*
+  matrix_view(const matrix_view<U>& other)  // NOLINT(google-explicit-constructor)
       : data(other.data), rows(other.rows), cols(other.cols), stride(other.stride) {}
 
   /// Any row-major Eigen dense object with direct access (Matrix, Map, Block, Ref).
@@ -46,7 +46,8 @@ struct matrix_view {
                                  std::is_convertible_v<decltype(std::declval<Dense&>().data()), T*>,
                              int> = 0>
   matrix_view(Dense&& m)  // NOLINT(google-explicit-constructor): views are cheap conversions
-      : matrix_view(m.data(), static_cast<std::size_t>(m.rows()), static_cast<std::size_t>(m.cols()),
+      : matrix_view(m.data(), static_cast<std::size_t>(m.rows()),
+                    static_cast<std::size_t>(m.cols()),
                     static_cast<std::size_t>(m.rows() > 1 ? m.outerStride() : m.cols())) {}
 
   T* row(std::size_t r) const { return data + r * stride; }
@@ -69,7 +70,8 @@ struct is_row_major_dense<Dense, std::void_t<typename Dense::Scalar, decltype(De
 
 /// True for the row-major Eigen types (Matrix, Map, Block, Ref) that convert to a matrix_view.
 template <class Dense>
-constexpr bool is_row_major_dense_v = detail::is_row_major_dense<std::remove_reference_t<Dense>>::value;
+constexpr bool is_row_major_dense_v =
+    detail::is_row_major_dense<std::remove_reference_t<Dense>>::value;
 
 /// The view of a row-major Eigen object's storage, with its scalar type deduced (const when the
 /// object is const): for calling function templates, where the implicit conversion is not seen.

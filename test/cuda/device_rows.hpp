@@ -5,10 +5,10 @@
 
 #include <rotq/cuda.hpp>
 
+#include <catch2/catch.hpp>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime_api.h>
-#include <catch2/catch.hpp>
 
 #include <cstdint>
 #include <cstring>
@@ -69,12 +69,9 @@ private:
 /// value rounded to `type` and back (what the kernels read from such rows).
 inline float round_to(rotq::cuda::element_type type, float value) {
   switch (type) {
-    case rotq::cuda::element_type::float16:
-      return __half2float(__float2half_rn(value));
-    case rotq::cuda::element_type::bfloat16:
-      return __bfloat162float(__float2bfloat16_rn(value));
-    case rotq::cuda::element_type::float32:
-      break;
+    case rotq::cuda::element_type::float16: return __half2float(__float2half_rn(value));
+    case rotq::cuda::element_type::bfloat16: return __bfloat162float(__float2bfloat16_rn(value));
+    case rotq::cuda::element_type::float32: break;
   }
   return value;
 }
@@ -148,12 +145,9 @@ struct device_rows {
 
 inline const char* name_of(rotq::cuda::element_type type) {
   switch (type) {
-    case rotq::cuda::element_type::float16:
-      return "float16";
-    case rotq::cuda::element_type::bfloat16:
-      return "bfloat16";
-    case rotq::cuda::element_type::float32:
-      break;
+    case rotq::cuda::element_type::float16: return "float16";
+    case rotq::cuda::element_type::bfloat16: return "bfloat16";
+    case rotq::cuda::element_type::float32: break;
   }
   return "float32";
 }
@@ -161,12 +155,9 @@ inline const char* name_of(rotq::cuda::element_type type) {
 /// Unit roundoff of a type: half the distance from 1 to the next value.
 inline double unit_roundoff(rotq::cuda::element_type type) {
   switch (type) {
-    case rotq::cuda::element_type::float16:
-      return 0x1p-11;
-    case rotq::cuda::element_type::bfloat16:
-      return 0x1p-8;
-    case rotq::cuda::element_type::float32:
-      break;
+    case rotq::cuda::element_type::float16: return 0x1p-11;
+    case rotq::cuda::element_type::bfloat16: return 0x1p-8;
+    case rotq::cuda::element_type::float32: break;
   }
   return 0x1p-24;
 }

@@ -190,16 +190,11 @@ inline std::vector<rotq::cuda::quant_options> quantisers_for(std::size_t n) {
 
 inline const char* format_name(rotq::cuda::quant_format f) {
   switch (f) {
-    case rotq::cuda::quant_format::int8:
-      return "int8";
-    case rotq::cuda::quant_format::int4:
-      return "int4";
-    case rotq::cuda::quant_format::fp8_e4m3:
-      return "fp8_e4m3";
-    case rotq::cuda::quant_format::mxfp4:
-      return "mxfp4";
-    case rotq::cuda::quant_format::nvfp4:
-      return "nvfp4";
+    case rotq::cuda::quant_format::int8: return "int8";
+    case rotq::cuda::quant_format::int4: return "int4";
+    case rotq::cuda::quant_format::fp8_e4m3: return "fp8_e4m3";
+    case rotq::cuda::quant_format::mxfp4: return "mxfp4";
+    case rotq::cuda::quant_format::nvfp4: return "nvfp4";
   }
   return "?";
 }

@@ -7,20 +7,9 @@
 
 #include <catch2/catch.hpp>
 
-#include <random>
+#include "matrices.hpp"
 
 namespace rotq_test {
-
-using row_major_d = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using row_major_f = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
-inline row_major_d gaussian(Eigen::Index rows, Eigen::Index cols, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<double> dist;
-  row_major_d m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = dist(gen);
-  return m;
-}
 
 /// apply_activations equals X * matrix(); apply_weights equals W * matrix()^-T; the product is
 /// invariant; inverse() undoes the transform; float agrees with double.
@@ -43,20 +32,24 @@ void check_transform_properties(const Transform& t, unsigned seed = 1) {
 
   // The core promise: (X T)(W T^-T)^T = X W^T.
   const Eigen::MatrixXd reference = x * w.transpose();
-  CHECK((xt * wt.transpose() - reference).cwiseAbs().maxCoeff() < 1e-9 * (1 + reference.cwiseAbs().maxCoeff()));
+  CHECK((xt * wt.transpose() - reference).cwiseAbs().maxCoeff() <
+        1e-9 * (1 + reference.cwiseAbs().maxCoeff()));
 
   row_major_d back = xt;
   t.inverse().apply_activations(back);
   CHECK((back - x).cwiseAbs().maxCoeff() < 1e-9);
-  CHECK((t.inverse().matrix() * dense - Eigen::MatrixXd::Identity(n, n)).cwiseAbs().maxCoeff() < 1e-9);
+  CHECK((t.inverse().matrix() * dense - Eigen::MatrixXd::Identity(n, n)).cwiseAbs().maxCoeff() <
+        1e-9);
 
   row_major_f xf = x.cast<float>();
   t.apply_activations(xf);
-  CHECK((xf.cast<double>() - x * dense).cwiseAbs().maxCoeff() < 1e-4 * (1 + (x * dense).cwiseAbs().maxCoeff()));
+  CHECK((xf.cast<double>() - x * dense).cwiseAbs().maxCoeff() <
+        1e-4 * (1 + (x * dense).cwiseAbs().maxCoeff()));
   row_major_f wf = w.cast<float>();
   t.apply_weights(wf);
   const row_major_d reference_f = xf.cast<double>() * wf.cast<double>().transpose();
-  CHECK((reference_f - reference).cwiseAbs().maxCoeff() < 1e-4 * (1 + reference.cwiseAbs().maxCoeff()));
+  CHECK((reference_f - reference).cwiseAbs().maxCoeff() <
+        1e-4 * (1 + reference.cwiseAbs().maxCoeff()));
 }
 
 /// Rows of a strided view are transformed; the padding between them is left alone.

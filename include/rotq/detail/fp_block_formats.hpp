@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "rotq/detail/nibble_rows.hpp"
 #include "rotq/detail/quant_math.hpp"
 #include "rotq/view.hpp"
 
@@ -106,6 +107,26 @@ void decode_blocks(const std::uint8_t* codes, const typename Format::stored_scal
       for (std::size_t k = 0; k < block_size; ++k) block[k] = format.decode(in[k], step);
     }
   }
+}
+
+/// encode_blocks for the e2m1 formats (MXFP4, NVFP4): the codes packed two to a byte (rows x
+/// cols / 2, nibble_rows.hpp's layout) and the block scales.
+template <class Format>
+void encode_e2m1_blocks(matrix_view<const float> x, std::size_t block_size, const Format& format,
+                        std::vector<std::uint8_t>& packed, std::vector<std::uint8_t>& scales) {
+  std::vector<std::uint8_t> codes;
+  encode_blocks(x, block_size, format, codes, scales);
+  packed = pack_nibble_rows(matrix_view<const std::uint8_t>(codes.data(), x.rows, x.cols));
+}
+
+/// decode_blocks for the e2m1 formats, from codes packed as encode_e2m1_blocks packs them.
+template <class Format>
+void decode_e2m1_blocks(const std::vector<std::uint8_t>& packed,
+                        const std::vector<std::uint8_t>& scales, std::size_t block_size,
+                        const Format& format, matrix_view<float> out) {
+  const std::vector<std::uint8_t> codes = unpack_nibble_rows<std::uint8_t>(
+      matrix_view<const std::uint8_t>(packed.data(), out.rows, out.cols / 2), false);
+  decode_blocks(codes.data(), scales.data(), block_size, format, out);
 }
 
 }  // namespace detail

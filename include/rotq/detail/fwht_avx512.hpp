@@ -29,9 +29,9 @@ struct avx512_fwht {
 /// sylvester_chunks_portable's contract on AVX-512; call only where isa_available(isa::avx512).
 template <class T>
 __attribute__((target("avx2,fma,avx512f,avx512dq"))) void sylvester_avx512(const T* in, T* out,
-                                                                          std::size_t log2n,
-                                                                          std::size_t count,
-                                                                          T scale) {
+                                                                           std::size_t log2n,
+                                                                           std::size_t count,
+                                                                           T scale) {
   sylvester_simd<avx512_fwht<T>>(in, out, log2n, count, scale);
 }
 

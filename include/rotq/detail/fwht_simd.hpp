@@ -291,8 +291,7 @@ ROTQ_FORCEINLINE void sylvester_fixed(const typename Simd::scalar* in, typename 
   if constexpr (Log2n <= log2_block) {
     constexpr std::size_t leaf = std::min(Log2n - log2_width, log2_of(Simd::leaf_registers));
     constexpr std::size_t rest = Log2n - log2_width - leaf;
-    leaf_pass<Simd, std::size_t{1} << leaf, Scaled && rest == 0>(in, rest == 0 ? out : work, n,
-                                                                   c);
+    leaf_pass<Simd, std::size_t{1} << leaf, Scaled && rest == 0>(in, rest == 0 ? out : work, n, c);
     stride_passes<Simd, rest, (width << leaf), Scaled>(work, out, n, c);
   } else {
     constexpr std::size_t block = std::size_t{1} << log2_block;
@@ -363,8 +362,7 @@ ROTQ_FORCEINLINE void sylvester_fixed_of_size(std::size_t log2n, std::size_t cou
                                               std::index_sequence<Log2n...>) {
   constexpr std::size_t log2_width = log2_of(simd_width<typename Simd::reg>);
   (void)((log2n == Log2n + log2_width &&
-          sylvester_fixed_chunks<Simd, Log2n + log2_width>(count, in, work, out, work_is_out,
-                                                           c)) ||
+          sylvester_fixed_chunks<Simd, Log2n + log2_width>(count, in, work, out, work_is_out, c)) ||
          ...);
 }
 
@@ -521,8 +519,8 @@ struct base_offsets {
 
   const std::uint16_t* update(const base_group_plan& plan, std::size_t batch_size,
                               std::size_t table_size, std::size_t register_width) {
-    if (plan.codes == codes && plan.order == order && plan.group == group &&
-        batch_size == batch && table_size == table && register_width == width)
+    if (plan.codes == codes && plan.order == order && plan.group == group && batch_size == batch &&
+        table_size == table && register_width == width)
       return offsets.data();
     codes = plan.codes;
     order = plan.order;
@@ -565,15 +563,15 @@ struct simd_lanes {
 /// fit in half of L1; each output row is read and written once per batch. The tables live in
 /// aligned scratch memory.
 template <class Simd>
-ROTQ_FORCEINLINE void apply_base_strips(const base_group_plan& plan,
-                                        const typename Simd::scalar* z, typename Simd::scalar* y,
-                                        std::size_t p, typename Simd::scalar scale) {
+ROTQ_FORCEINLINE void apply_base_strips(const base_group_plan& plan, const typename Simd::scalar* z,
+                                        typename Simd::scalar* y, std::size_t p,
+                                        typename Simd::scalar scale) {
   using T = typename Simd::scalar;
   using reg = typename Simd::reg;
   constexpr std::size_t width = simd_width<reg>;
   const std::size_t m = plan.order, g = plan.group, groups = plan.groups;
   const std::size_t half = std::size_t{1} << (g - 1);  // sums per group, before negation
-  const std::size_t table = 2 * half * width;           // elements per group and strip
+  const std::size_t table = 2 * half * width;          // elements per group and strip
   const std::size_t batch = std::max<std::size_t>(
       1, std::min({groups, base_batch_limit, base_table_bytes / (table * sizeof(T))}));
   thread_local base_offsets cache;
@@ -605,8 +603,7 @@ ROTQ_FORCEINLINE bool apply_base_of_lanes(const base_group_plan& plan, const T* 
 /// apply_base_strips on registers of exactly p lanes, for p below the back end's width.
 template <class T, std::size_t... Log2Lanes>
 ROTQ_FORCEINLINE void apply_base_narrow(const base_group_plan& plan, const T* z, T* y,
-                                        std::size_t p, T scale,
-                                        std::index_sequence<Log2Lanes...>) {
+                                        std::size_t p, T scale, std::index_sequence<Log2Lanes...>) {
   (void)((p == std::size_t{1} << Log2Lanes &&
           apply_base_of_lanes<T, Log2Lanes>(plan, z, y, p, scale)) ||
          ...);

@@ -11,7 +11,7 @@ namespace rotq {
 namespace detail {
 
 struct prime_power {
-  std::size_t prime = 0;     ///< 0 when the number is not a prime power
+  std::size_t prime = 0;  ///< 0 when the number is not a prime power
   std::size_t exponent = 0;
 };
 

@@ -20,9 +20,9 @@ namespace detail {
 
 /// How to apply one orientation (H_m or H_m^T) of a base matrix by column groups.
 struct base_group_plan {
-  std::size_t order = 0;        ///< m
-  std::size_t group = 1;        ///< g: columns per group (1..8)
-  std::size_t groups = 0;       ///< ceil(m / g)
+  std::size_t order = 0;   ///< m
+  std::size_t group = 1;   ///< g: columns per group (1..8)
+  std::size_t groups = 0;  ///< ceil(m / g)
   /// codes[G * m + a] for output row a and group G: bits 0..6 select the signed sum (bit j-1 set
   /// when column b0 + j has the opposite sign of column b0 in row a), bit 7 negates it.
   std::vector<std::uint8_t> codes;
@@ -66,9 +66,9 @@ inline base_group_plan make_base_group_plan(const sign_matrix& h, std::size_t m,
 /// H_m, its signs and the plans for both orientations.
 struct hadamard_base {
   std::size_t order = 0;
-  sign_matrix signs;              ///< m * m, row-major
-  base_group_plan forward;        ///< applies H_m
-  base_group_plan transposed;     ///< applies H_m^T
+  sign_matrix signs;           ///< m * m, row-major
+  base_group_plan forward;     ///< applies H_m
+  base_group_plan transposed;  ///< applies H_m^T
 
   hadamard_base(std::size_t m, sign_matrix h)
       : order(m),

@@ -30,10 +30,14 @@ inline sign_matrix paley1(std::size_t m) {
   for (std::size_t i = 0; i < m; ++i) {
     for (std::size_t j = 0; j < m; ++j) {
       int v;
-      if (i == 0) v = j == 0 ? 1 : -1;
-      else if (j == 0) v = 1;
-      else if (i == j) v = 1;
-      else v = field.chi(field.subtract(i - 1, j - 1));
+      if (i == 0)
+        v = j == 0 ? 1 : -1;
+      else if (j == 0)
+        v = 1;
+      else if (i == j)
+        v = 1;
+      else
+        v = field.chi(field.subtract(i - 1, j - 1));
       h[i * m + j] = static_cast<std::int8_t>(v);
     }
   }

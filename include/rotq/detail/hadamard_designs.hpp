@@ -22,11 +22,11 @@ namespace rotq {
 namespace detail {
 
 struct block_circulant_design {
-  std::size_t order;        ///< m = blocks * block_size
-  std::size_t blocks;       ///< blocks per side (a)
-  std::size_t block_size;   ///< b
-  const char* layout;       ///< blocks * blocks tokens, space separated
-  const char* generators;   ///< hex first rows, space separated
+  std::size_t order;       ///< m = blocks * block_size
+  std::size_t blocks;      ///< blocks per side (a)
+  std::size_t block_size;  ///< b
+  const char* layout;      ///< blocks * blocks tokens, space separated
+  const char* generators;  ///< hex first rows, space separated
 };
 
 inline constexpr const char* williamson_layout =
@@ -113,6 +113,8 @@ inline constexpr const char* array28_layout_532 =
     "-Db -Eb +Db +Fb +Db +Db -Db +Db +Db -Db +Db +Eb +Db +Fb "
     "+Fb +Fb -Fb -Eb +Db -Eb -Db +Ac -Ac +Bc +Cc +Bc +Cc +Ac ";
 
+// One design per entry, its generators on the lines below.
+// clang-format off
 inline constexpr block_circulant_design block_circulant_designs[] = {
     {92, 4, 23, williamson_layout,
      "117e88 1ca538 498192 3ba5dc "},
@@ -191,6 +193,7 @@ inline constexpr block_circulant_design block_circulant_designs[] = {
      "6bfb8072fad9470d00d1843d6662fb86d54f2e4e2 "
      "80c1734df5803d6f546659239195a2bc393096044 "},
 };
+// clang-format on
 
 }  // namespace detail
 }  // namespace rotq

@@ -64,12 +64,9 @@ inline sign_matrix miyamoto(std::size_t m, const sign_matrix& k) {
   sign_matrix d(n * n);
   for (std::size_t x = 0; x < n; ++x)
     for (std::size_t y = 0; y < n; ++y)
-      d[x * n + y] =
-          static_cast<std::int8_t>(-chi_of[y] * field.chi(field.subtract(y + 1, x + 1)));
+      d[x * n + y] = static_cast<std::int8_t>(-chi_of[y] * field.chi(field.subtract(y + 1, x + 1)));
   // Body index b = side * 2n + pair * n + t.
-  auto body_class = [&](std::size_t b) {
-    return 2 * ((b / n) % 2) + (chi_of[b % n] == 1 ? 0 : 1);
-  };
+  auto body_class = [&](std::size_t b) { return 2 * ((b / n) % 2) + (chi_of[b % n] == 1 ? 0 : 1); };
   sign_matrix h(m * m);
   for (std::size_t i = 0; i < border; ++i) {
     for (std::size_t j = 0; j < border; ++j) h[i * m + j] = static_cast<std::int8_t>(a[i][j]);

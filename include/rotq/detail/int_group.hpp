@@ -51,13 +51,11 @@ inline int_group_params find_group_params(matrix_view<const float> group, int_fo
 }
 
 inline int encode(float x, int_group_params params, int_format format) {
-  return format.symmetric ? quantize_symmetric(x, params.scale, format.bits)
-                          : quantize_asymmetric(x, {params.scale, params.zero}, format.bits);
+  return quantize_int(x, params.scale, params.zero, format.bits, format.symmetric);
 }
 
 inline float decode(int code, int_group_params params, int_format format) {
-  return format.symmetric ? dequantize_symmetric(code, params.scale)
-                          : dequantize_asymmetric(code, {params.scale, params.zero});
+  return dequantize_int(code, params.scale, params.zero, format.symmetric);
 }
 
 /// The grid of clip ratios to try: clip_i = base * (1 - i / 100) for i = 0 .. ratios - 1, and the

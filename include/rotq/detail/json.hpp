@@ -30,7 +30,8 @@ struct json_value {
 
 class json_parser {
 public:
-  json_parser(const std::string& text, std::string context) : text_(text), context_(std::move(context)) {}
+  json_parser(const std::string& text, std::string context)
+      : text_(text), context_(std::move(context)) {}
 
   json_value parse_document() {
     json_value value = parse_value(0);
@@ -43,13 +44,13 @@ private:
   static constexpr int max_depth = 64;
 
   [[noreturn]] void fail(const std::string& what) const {
-    throw_error("read_safetensors", context_ + ": malformed JSON header at byte " + std::to_string(pos_) +
-                                        ": " + what);
+    throw_error("read_safetensors",
+                context_ + ": malformed JSON header at byte " + std::to_string(pos_) + ": " + what);
   }
 
   void skip_space() {
-    while (pos_ < text_.size() &&
-           (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\r' || text_[pos_] == '\t'))
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' ||
+                                   text_[pos_] == '\r' || text_[pos_] == '\t'))
       ++pos_;
   }
 
@@ -158,10 +159,14 @@ private:
     for (int i = 0; i < 4; ++i) {
       const char h = text_[pos_++];
       v <<= 4;
-      if (h >= '0' && h <= '9') v |= static_cast<std::uint32_t>(h - '0');
-      else if (h >= 'a' && h <= 'f') v |= static_cast<std::uint32_t>(h - 'a' + 10);
-      else if (h >= 'A' && h <= 'F') v |= static_cast<std::uint32_t>(h - 'A' + 10);
-      else fail("bad \\u escape");
+      if (h >= '0' && h <= '9')
+        v |= static_cast<std::uint32_t>(h - '0');
+      else if (h >= 'a' && h <= 'f')
+        v |= static_cast<std::uint32_t>(h - 'a' + 10);
+      else if (h >= 'A' && h <= 'F')
+        v |= static_cast<std::uint32_t>(h - 'A' + 10);
+      else
+        fail("bad \\u escape");
     }
     return v;
   }
@@ -220,13 +225,16 @@ inline std::string json_quote(const std::string& text) {
   std::string out = "\"";
   for (char c : text) {
     const auto u = static_cast<unsigned char>(c);
-    if (c == '"') out += "\\\"";
-    else if (c == '\\') out += "\\\\";
+    if (c == '"')
+      out += "\\\"";
+    else if (c == '\\')
+      out += "\\\\";
     else if (u < 0x20) {
       out += "\\u00";
       out += hex[u >> 4];
       out += hex[u & 0xf];
-    } else out += c;
+    } else
+      out += c;
   }
   return out + "\"";
 }

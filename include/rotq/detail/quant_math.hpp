@@ -124,6 +124,18 @@ ROTQ_HOST_DEVICE float dequantize_asymmetric(int code, asymmetric_params params)
   return static_cast<float>(code - params.zero) * params.scale;
 }
 
+/// The code of x on the b-bit grid of a group with step `scale`: quantize_symmetric when
+/// `symmetric` (the zero point is then unused), else quantize_asymmetric with zero point `zero`.
+ROTQ_HOST_DEVICE int quantize_int(float x, float scale, int zero, int bits, bool symmetric) {
+  return symmetric ? quantize_symmetric(x, scale, bits)
+                   : quantize_asymmetric(x, {scale, zero}, bits);
+}
+
+/// The value of a code quantize_int gave: dequantize_symmetric or dequantize_asymmetric.
+ROTQ_HOST_DEVICE float dequantize_int(int code, float scale, int zero, bool symmetric) {
+  return symmetric ? dequantize_symmetric(code, scale) : dequantize_asymmetric(code, {scale, zero});
+}
+
 /// Two 4-bit codes in one byte: `low` (element 2i) in bits 0-3, `high` (element 2i + 1) in
 /// bits 4-7; signed codes as two's complement nibbles.
 ROTQ_HOST_DEVICE std::uint8_t pack_nibbles(int low, int high) {
@@ -202,6 +214,7 @@ ROTQ_HOST_DEVICE std::uint8_t float_to_e2m1(float x) {
   const std::uint8_t sign = (float_bits(x) >> 31) != 0 ? 0x8 : 0x0;
   const float a = abs_value(x);
   std::uint8_t code;
+  // clang-format off
   if (is_nan(a)) code = 7;
   else if (a <= 0.25f) code = 0;
   else if (a < 0.75f) code = 1;
@@ -211,6 +224,7 @@ ROTQ_HOST_DEVICE std::uint8_t float_to_e2m1(float x) {
   else if (a < 3.5f) code = 5;
   else if (a <= 5.0f) code = 6;
   else code = 7;
+  // clang-format on
   return static_cast<std::uint8_t>(sign | code);
 }
 

@@ -38,7 +38,8 @@ public:
         const std::size_t width = hook_width(config, point);
         slot& s = slots_[l][hook_index(point)];
         if (options_.statistics)
-          s.statistics.emplace(width, options_.sample_capacity, options_.seed + l * hook_point_count + hook_index(point));
+          s.statistics.emplace(width, options_.sample_capacity,
+                               options_.seed + l * hook_point_count + hook_index(point));
         if (options_.hessians) {
           ROTQ_EXPECTS(is_linear_input(point), "Hessians are for linear inputs; "
                                                    << to_string(point) << " is read by no linear");
@@ -61,14 +62,16 @@ public:
   /// The statistics of (layer, point). Throws rotq::error if they were not recorded.
   const activation_statistics& statistics(std::size_t layer, hook_point point) const {
     const auto& s = slots_.at(layer)[hook_index(point)].statistics;
-    ROTQ_EXPECTS(s.has_value(), "no statistics were recorded for layer " << layer << " " << to_string(point));
+    ROTQ_EXPECTS(s.has_value(),
+                 "no statistics were recorded for layer " << layer << " " << to_string(point));
     return *s;
   }
 
   /// The GPTQ Hessian of (layer, point). Throws rotq::error if it was not recorded or saw no rows.
   Eigen::MatrixXd hessian(std::size_t layer, hook_point point) const {
     const auto& h = slots_.at(layer)[hook_index(point)].hessian;
-    ROTQ_EXPECTS(h.has_value(), "no Hessian was recorded for layer " << layer << " " << to_string(point));
+    ROTQ_EXPECTS(h.has_value(),
+                 "no Hessian was recorded for layer " << layer << " " << to_string(point));
     return h->hessian();
   }
 

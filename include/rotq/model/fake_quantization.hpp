@@ -42,7 +42,9 @@ struct online_plan {
   online_plan() = default;
   explicit online_plan(const llama2_config& config) : transforms(config.n_layers) {}
 
-  pipeline& at(std::size_t layer, hook_point point) { return transforms.at(layer)[hook_index(point)]; }
+  pipeline& at(std::size_t layer, hook_point point) {
+    return transforms.at(layer)[hook_index(point)];
+  }
   const pipeline& at(std::size_t layer, hook_point point) const {
     return transforms.at(layer)[hook_index(point)];
   }
@@ -56,10 +58,11 @@ struct online_plan {
       for (std::size_t i = 0; i < hook_point_count; ++i) {
         const auto point = static_cast<hook_point>(i);
         const pipeline& t = transforms[l][i];
-        const std::size_t width = is_per_head(point) ? config.head_size() : hook_width(config, point);
+        const std::size_t width =
+            is_per_head(point) ? config.head_size() : hook_width(config, point);
         ROTQ_EXPECTS(t.empty() || t.size() == width, "layer " << l << " " << to_string(point)
-                                                             << ": transform of size " << t.size()
-                                                             << ", expected " << width);
+                                                              << ": transform of size " << t.size()
+                                                              << ", expected " << width);
       }
   }
 
@@ -72,8 +75,9 @@ struct online_plan {
       // Per-head points: the T x (heads * head_size) rows are, contiguously, the
       // (T * heads) x head_size matrix of every head's vector.
       const matrix_view<float> target =
-          is_per_head(point) ? matrix_view<float>(rows.data, rows.rows * (rows.cols / head_size), head_size)
-                             : rows;
+          is_per_head(point)
+              ? matrix_view<float>(rows.data, rows.rows * (rows.cols / head_size), head_size)
+              : rows;
       const pipeline& t = at(layer, point);
       if (!t.empty()) t.apply_activations(target);
       if (activations && is_linear_input(point)) fake_quantize_rows(rows, *activations);
@@ -86,7 +90,7 @@ struct online_plan {
 /// Calls `first`, then `second`, on the same rows (either may be empty).
 inline forward_hook chain_hooks(forward_hook first, forward_hook second) {
   return [first = std::move(first), second = std::move(second)](std::size_t layer, hook_point point,
-                                                                 matrix_view<float> rows) {
+                                                                matrix_view<float> rows) {
     if (first) first(layer, point, rows);
     if (second) second(layer, point, rows);
   };

@@ -24,7 +24,7 @@ namespace model {
 inline std::string read_file_bytes(const std::string& path) {
   errno = 0;
   const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                              &std::fclose);
+                                                             &std::fclose);
   ROTQ_EXPECTS(file != nullptr, "cannot open '" << path << "': " << std::strerror(errno));
   std::string bytes;
   char chunk[1 << 16];

@@ -117,8 +117,8 @@ inline void causal_attention(const weight_matrix& q, const weight_matrix& k, con
     for (Eigen::Index first = 0; first < tokens; first += block_rows) {
       const Eigen::Index rows = std::min(block_rows, tokens - first), visible = first + rows;
       auto scores = scores_storage.topLeftCorner(rows, visible);
-      scores.noalias() = q.block(first, h * hs, rows, hs) *
-                         k.block(0, kv * hs, visible, hs).transpose();
+      scores.noalias() =
+          q.block(first, h * hs, rows, hs) * k.block(0, kv * hs, visible, hs).transpose();
       for (Eigen::Index i = 0; i < rows; ++i) {
         auto weights = scores.row(i).head(first + i + 1).array();
         weights /= sqrt_head_size;
@@ -151,9 +151,9 @@ inline weight_matrix forward(const llama2_model& model, const std::vector<int>& 
                              const forward_hook& hook = {}) {
   validate_shapes(model);
   const llama2_config& config = model.config;
-  ROTQ_EXPECTS(!tokens.empty() && tokens.size() <= config.seq_len,
-               "tokens has " << tokens.size() << " entries, expected 1.." << config.seq_len
-                             << " (seq_len)");
+  ROTQ_EXPECTS(
+      !tokens.empty() && tokens.size() <= config.seq_len,
+      "tokens has " << tokens.size() << " entries, expected 1.." << config.seq_len << " (seq_len)");
   const auto length = static_cast<Eigen::Index>(tokens.size());
   weight_matrix x(length, static_cast<Eigen::Index>(config.dim));
   for (Eigen::Index t = 0; t < length; ++t) {

@@ -19,8 +19,7 @@ namespace model {
 /// worth of work: meant for demos and tests, not serving. Throws rotq::error for an empty prompt
 /// or one forward() refuses.
 inline std::vector<int> generate_greedy(const llama2_model& model, const std::vector<int>& prompt,
-                                        std::size_t max_new_tokens,
-                                        const forward_hook& hook = {}) {
+                                        std::size_t max_new_tokens, const forward_hook& hook = {}) {
   ROTQ_EXPECTS(!prompt.empty(), "prompt is empty; start it with BOS (token 1)");
   std::vector<int> sequence = prompt;
   std::vector<int> generated;

@@ -31,7 +31,7 @@ struct llama2_config {
   std::size_t n_heads = 0;     ///< query heads
   std::size_t n_kv_heads = 0;  ///< key/value heads; n_heads / n_kv_heads query heads share one
   std::size_t vocab_size = 0;
-  std::size_t seq_len = 0;     ///< longest sequence the model was trained for
+  std::size_t seq_len = 0;  ///< longest sequence the model was trained for
   bool shared_classifier = true;
 
   std::size_t head_size() const { return dim / n_heads; }
@@ -59,8 +59,8 @@ struct llama2_model {
   llama2_config config;
   weight_matrix token_embedding;  ///< [vocab_size, dim]: row t is token t's input
   std::vector<llama2_layer> layers;
-  Eigen::VectorXf final_norm;     ///< [dim], rms_final
-  weight_matrix classifier;       ///< [vocab_size, dim]: logits = final_norm(x) classifierᵀ
+  Eigen::VectorXf final_norm;  ///< [dim], rms_final
+  weight_matrix classifier;    ///< [vocab_size, dim]: logits = final_norm(x) classifierᵀ
 };
 
 namespace detail {
@@ -138,19 +138,18 @@ inline void validate_shapes(const llama2_model& model) {
   const auto cols = [](const auto& m) { return static_cast<std::size_t>(m.cols()); };
   const auto expect_matrix = [&](const weight_matrix& m, const char* name, std::size_t layer,
                                  std::size_t r, std::size_t k) {
-    ROTQ_EXPECTS(rows(m) == r && cols(m) == k,
-                 name << " of layer " << layer << " is " << rows(m) << " x " << cols(m)
-                      << ", expected " << r << " x " << k);
+    ROTQ_EXPECTS(rows(m) == r && cols(m) == k, name << " of layer " << layer << " is " << rows(m)
+                                                    << " x " << cols(m) << ", expected " << r
+                                                    << " x " << k);
   };
   const auto expect_gain = [&](const Eigen::VectorXf& v, const char* name, std::size_t layer) {
-    ROTQ_EXPECTS(rows(v) == c.dim,
-                 name << " of layer " << layer << " has " << rows(v) << " entries, expected "
-                      << c.dim);
+    ROTQ_EXPECTS(rows(v) == c.dim, name << " of layer " << layer << " has " << rows(v)
+                                        << " entries, expected " << c.dim);
   };
   ROTQ_EXPECTS(rows(model.token_embedding) == c.vocab_size && cols(model.token_embedding) == c.dim,
                "token_embedding is " << rows(model.token_embedding) << " x "
-                                     << cols(model.token_embedding) << ", expected "
-                                     << c.vocab_size << " x " << c.dim);
+                                     << cols(model.token_embedding) << ", expected " << c.vocab_size
+                                     << " x " << c.dim);
   ROTQ_EXPECTS(model.layers.size() == c.n_layers,
                "model.layers has " << model.layers.size() << " layers, expected " << c.n_layers);
   for (std::size_t l = 0; l < c.n_layers; ++l) {
@@ -184,9 +183,9 @@ inline void validate_shapes(const llama2_model& model) {
 inline llama2_model load_llama2_checkpoint(const std::string& path) {
   const std::string bytes = read_file_bytes(path);
   constexpr std::size_t header_bytes = 7 * sizeof(std::int32_t);
-  ROTQ_EXPECTS(bytes.size() >= header_bytes,
-               "'" << path << "' is " << bytes.size() << " bytes, shorter than the " << header_bytes
-                   << "-byte llama2.c header");
+  ROTQ_EXPECTS(bytes.size() >= header_bytes, "'" << path << "' is " << bytes.size()
+                                                 << " bytes, shorter than the " << header_bytes
+                                                 << "-byte llama2.c header");
   byte_reader reader(bytes.data(), bytes.size());
   const char* field_names[7] = {"dim",        "hidden_dim", "n_layers", "n_heads",
                                 "n_kv_heads", "vocab_size", "seq_len"};
@@ -212,14 +211,14 @@ inline llama2_model load_llama2_checkpoint(const std::string& path) {
 
   const std::uint64_t expected = detail::saturating_add(
       header_bytes, detail::saturating_multiply(detail::llama2_float_count(config), sizeof(float)));
-  ROTQ_EXPECTS(bytes.size() == expected,
-               "'" << path << "' is " << bytes.size() << " bytes but its header (dim="
-                   << config.dim << ", hidden_dim=" << config.hidden_dim << ", n_layers="
-                   << config.n_layers << ", n_heads=" << config.n_heads << ", n_kv_heads="
-                   << config.n_kv_heads << ", vocab_size=" << fields[5] << ", seq_len="
-                   << config.seq_len << ") implies " << expected << " bytes: "
-                   << (bytes.size() < expected ? "the file is truncated"
-                                               : "the file has trailing bytes"));
+  ROTQ_EXPECTS(
+      bytes.size() == expected,
+      "'" << path << "' is " << bytes.size() << " bytes but its header (dim=" << config.dim
+          << ", hidden_dim=" << config.hidden_dim << ", n_layers=" << config.n_layers
+          << ", n_heads=" << config.n_heads << ", n_kv_heads=" << config.n_kv_heads
+          << ", vocab_size=" << fields[5] << ", seq_len=" << config.seq_len << ") implies "
+          << expected << " bytes: "
+          << (bytes.size() < expected ? "the file is truncated" : "the file has trailing bytes"));
 
   const std::size_t dim = config.dim, hidden = config.hidden_dim, kv_dim = config.kv_dim();
   llama2_model model;
@@ -232,8 +231,8 @@ inline llama2_model load_llama2_checkpoint(const std::string& path) {
     const std::size_t bad = detail::first_non_finite(out, rows * cols);
     ROTQ_EXPECTS(bad == rows * cols,
                  "'" << path << "': " << name << (layer >= 0 ? " of layer " : "")
-                     << (layer >= 0 ? std::to_string(layer) : "") << " has " << out[bad]
-                     << " at [" << bad / cols << ", " << bad % cols << "] (byte offset "
+                     << (layer >= 0 ? std::to_string(layer) : "") << " has " << out[bad] << " at ["
+                     << bad / cols << ", " << bad % cols << "] (byte offset "
                      << start + bad * sizeof(float) << "); weights must be finite");
   };
   const auto read_matrix = [&](const char* name, long layer, weight_matrix& m, std::size_t rows,

@@ -23,9 +23,9 @@ namespace model {
 /// log-sum-exp takes exp in float (vectorised) and sums it in double; 0 for T = 1. Throws
 /// rotq::error if the shapes disagree or a token is outside the vocabulary.
 inline double sequence_nll(const weight_matrix& logits, const std::vector<int>& tokens) {
-  ROTQ_EXPECTS(static_cast<std::size_t>(logits.rows()) == tokens.size(),
-               "logits has " << logits.rows() << " rows but tokens has " << tokens.size()
-                             << " entries");
+  ROTQ_EXPECTS(
+      static_cast<std::size_t>(logits.rows()) == tokens.size(),
+      "logits has " << logits.rows() << " rows but tokens has " << tokens.size() << " entries");
   double nll = 0;
   for (std::size_t t = 0; t + 1 < tokens.size(); ++t) {
     const int next = tokens[t + 1];

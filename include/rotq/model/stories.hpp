@@ -84,8 +84,7 @@ inline std::string strip_gutenberg(std::string_view text) {
                                      : find_line_starting("*** END", body_start + 1);
   ROTQ_EXPECTS(end_marker != std::string_view::npos,
                "text has no line starting with '*** END' after its '*** START' line");
-  return std::string(
-      detail::strip_whitespace(lines.substr(body_start, end_marker - body_start)));
+  return std::string(detail::strip_whitespace(lines.substr(body_start, end_marker - body_start)));
 }
 
 /// The paragraphs of a plain text (e.g. strip_gutenberg's result): runs of non-blank lines, each

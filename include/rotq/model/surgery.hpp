@@ -45,9 +45,11 @@ inline std::vector<weight_matrix*> linears_reading(llama2_layer& layer, hook_poi
   return {};
 }
 
-inline std::vector<const weight_matrix*> linears_reading(const llama2_layer& layer, hook_point point) {
+inline std::vector<const weight_matrix*> linears_reading(const llama2_layer& layer,
+                                                         hook_point point) {
   std::vector<const weight_matrix*> result;
-  for (weight_matrix* w : linears_reading(const_cast<llama2_layer&>(layer), point)) result.push_back(w);
+  for (weight_matrix* w : linears_reading(const_cast<llama2_layer&>(layer), point))
+    result.push_back(w);
   return result;
 }
 
@@ -63,14 +65,13 @@ namespace detail {
 
 inline void expect_layer(const llama2_model& model, std::size_t layer, const char* function) {
   if (layer >= model.layers.size())
-    rotq::detail::throw_error(function, "layer = " + std::to_string(layer) + ", expected below n_layers = " +
-                                            std::to_string(model.layers.size()));
+    rotq::detail::throw_error(
+        function, "layer = " + std::to_string(layer) +
+                      ", expected below n_layers = " + std::to_string(model.layers.size()));
 }
 
 // W <- W diag(g): column j of every reader scaled by g_j.
-inline void scale_columns(weight_matrix& w, const Eigen::VectorXf& g) {
-  w = w * g.asDiagonal();
-}
+inline void scale_columns(weight_matrix& w, const Eigen::VectorXf& g) { w = w * g.asDiagonal(); }
 
 // W <- T^T W for an orthogonal T acting on W's output dimension (a writer of the residual stream):
 // the rows of W^T get x <- x T.
@@ -149,10 +150,11 @@ inline void fuse_smoothing(llama2_model& model, std::size_t layer, hook_point po
                           << " has no producer to fuse smoothing into; expected attention_input, "
                              "ffn_input or down_input");
   const std::size_t width = hook_width(model.config, point);
-  ROTQ_EXPECTS(std::size_t(s.size()) == width,
-               "s has " << s.size() << " entries, expected " << width << " for " << to_string(point));
+  ROTQ_EXPECTS(std::size_t(s.size()) == width, "s has " << s.size() << " entries, expected "
+                                                        << width << " for " << to_string(point));
   for (Eigen::Index j = 0; j < s.size(); ++j)
-    ROTQ_EXPECTS(std::isfinite(s[j]) && s[j] > 0, "s[" << j << "] = " << s[j] << ", expected a positive scale");
+    ROTQ_EXPECTS(std::isfinite(s[j]) && s[j] > 0,
+                 "s[" << j << "] = " << s[j] << ", expected a positive scale");
   llama2_layer& l = model.layers[layer];
   const Eigen::VectorXf scale = s.cast<float>();
   if (point == hook_point::down_input) {

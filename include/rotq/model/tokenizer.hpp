@@ -159,9 +159,9 @@ private:
   }
 
   void expect_id(int id) const {
-    ROTQ_EXPECTS(id >= 0 && std::size_t(id) < pieces_.size(),
-                 "token id " << id << " is outside the vocabulary of " << pieces_.size()
-                             << " tokens");
+    ROTQ_EXPECTS(
+        id >= 0 && std::size_t(id) < pieces_.size(),
+        "token id " << id << " is outside the vocabulary of " << pieces_.size() << " tokens");
   }
 
   void append_code_point(std::string_view code_point, std::vector<int>& symbols) const {
@@ -197,8 +197,8 @@ private:
     const auto propose = [&](std::size_t left) {
       if (left == none || next[left] == none) return;
       const std::size_t right = next[left];
-      const auto it = ids_.find(pieces_[std::size_t(symbols[left])] +
-                                pieces_[std::size_t(symbols[right])]);
+      const auto it =
+          ids_.find(pieces_[std::size_t(symbols[left])] + pieces_[std::size_t(symbols[right])]);
       if (it == ids_.end()) return;
       heap.push({scores_[std::size_t(it->second)], left, right, symbols[left], symbols[right],
                  it->second});
@@ -207,8 +207,7 @@ private:
     while (!heap.empty()) {
       const candidate c = heap.top();
       heap.pop();
-      if (next[c.left] != c.right || symbols[c.left] != c.left_id ||
-          symbols[c.right] != c.right_id)
+      if (next[c.left] != c.right || symbols[c.left] != c.left_id || symbols[c.right] != c.right_id)
         continue;
       symbols[c.left] = c.merged_id;
       symbols[c.right] = -1;
@@ -246,8 +245,7 @@ inline tokenizer load_tokenizer(const std::string& path, std::size_t expected_si
   while (reader.remaining() > 0) {
     const std::size_t id = pieces.size();
     ROTQ_EXPECTS(reader.remaining() >= 8, "'" << path << "' is truncated in the header of token "
-                                              << id << " (byte offset " << reader.offset()
-                                              << ")");
+                                              << id << " (byte offset " << reader.offset() << ")");
     scores.push_back(reader.read_float32());
     const std::int32_t length = reader.read_int32();
     ROTQ_EXPECTS(length > 0 && length <= max_length,
@@ -259,8 +257,7 @@ inline tokenizer load_tokenizer(const std::string& path, std::size_t expected_si
     pieces.push_back(reader.read_bytes(std::size_t(length)));
   }
   ROTQ_EXPECTS(expected_size == 0 || pieces.size() == expected_size,
-               "'" << path << "' holds " << pieces.size() << " tokens, expected "
-                   << expected_size);
+               "'" << path << "' holds " << pieces.size() << " tokens, expected " << expected_size);
   const std::string problem = detail::vocabulary_problem(pieces, scores);
   ROTQ_EXPECTS(problem.empty(), "'" << path << "': " << problem);
   return tokenizer(std::move(pieces), std::move(scores));

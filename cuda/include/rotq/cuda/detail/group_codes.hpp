@@ -2,8 +2,9 @@
 // One quantisation group on the GPU: its running statistics, its scale (and zero point), and the
 // bytes of a vector of its codes. Every number comes from the functions of
 // rotq/detail/quant_math.hpp, combined as the host quantisers combine them (rotq/quantize.hpp:
-// int_group.hpp's find_group_params and encode, fp_block_formats.hpp's formats), so codes and
-// scales match the host bit for bit. The host tests check that on every format.
+// int_group.hpp's find_group_params, quant_math.hpp's quantize_int, fp_block_formats.hpp's
+// formats), so codes and scales match the host bit for bit. The host tests check that on every
+// format.
 
 #include <cstdint>
 
@@ -101,9 +102,7 @@ ROTQ_HOST_DEVICE group_params make_group_params(const code_format& f, group_stat
         p.zero = a.zero;
       }
       break;
-    case code_kind::e4m3:
-      p.step = math::e4m3_scale(s.first);
-      break;
+    case code_kind::e4m3: p.step = math::e4m3_scale(s.first); break;
     case code_kind::mxfp4:
       p.stored = math::mxfp4_scale(s.first);
       p.step = math::e8m0_to_float(p.stored);
@@ -135,8 +134,7 @@ ROTQ_HOST_DEVICE void encode_vector(const code_format& f, const float (&x)[E], g
       int codes[E];
       ROTQ_UNROLL
       for (int e = 0; e < E; ++e)
-        codes[e] = f.symmetric ? math::quantize_symmetric(x[e], p.step, f.bits)
-                               : math::quantize_asymmetric(x[e], {p.step, p.zero}, f.bits);
+        codes[e] = math::quantize_int(x[e], p.step, p.zero, f.bits, f.symmetric);
       if (f.bits == 4) {
         ROTQ_UNROLL
         for (int i = 0; i < E / 2; ++i)

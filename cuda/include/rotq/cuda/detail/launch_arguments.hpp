@@ -25,12 +25,9 @@ inline bool aligned_to(const void* pointer, std::size_t alignment) {
 
 inline const char* type_name(element_type type) {
   switch (type) {
-    case element_type::float32:
-      return "float32";
-    case element_type::float16:
-      return "float16";
-    case element_type::bfloat16:
-      return "bfloat16";
+    case element_type::float32: return "float32";
+    case element_type::float16: return "float16";
+    case element_type::bfloat16: return "bfloat16";
   }
   return "unknown";
 }
@@ -214,12 +211,8 @@ inline code_format to_code_format(const quant_options& q, std::size_t n) {
       f.symmetric = q.symmetric;
       f.clip = q.clip;
       break;
-    case quant_format::fp8_e4m3:
-      f.kind = code_kind::e4m3;
-      break;
-    case quant_format::mxfp4:
-      f.kind = code_kind::mxfp4;
-      break;
+    case quant_format::fp8_e4m3: f.kind = code_kind::e4m3; break;
+    case quant_format::mxfp4: f.kind = code_kind::mxfp4; break;
     case quant_format::nvfp4:
       f.kind = code_kind::nvfp4;
       f.global_scale = q.global_scale;
