@@ -9,12 +9,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <random>
 #include <string>
 #include <sys/wait.h>
 
 #include "evaluate.hpp"
 #include "methods.hpp"
 #include "report.hpp"
+#include "support/file_bytes.hpp"
 #include "support/shared_data.hpp"
 #include "support/temp_dir.hpp"
 
@@ -170,4 +172,60 @@ TEST_CASE("rotq-eval rejects a tokenizer of another vocabulary and bad options",
   r = run_program("--help", dir.file(""));
   CHECK(r.exit_code == 0);
   CHECK(r.output.find("Usage: rotq-eval") != std::string::npos);
+}
+
+namespace {
+
+// A llama2.c legacy checkpoint of other shapes than stories260K, random weights: dim 96 = 12 * 8
+// (a non-power-of-two residual Hadamard), hidden 256, 6 query heads sharing 3 key/value heads.
+std::string random_checkpoint() {
+  const int dim = 96, hidden = 256, layers = 2, heads = 6, kv_heads = 3, vocab = 512, seq_len = 128;
+  const int head_size = dim / heads, kv_dim = kv_heads * head_size;
+  std::string bytes;
+  for (int field : {dim, hidden, layers, heads, kv_heads, vocab, seq_len})
+    bytes.append(reinterpret_cast<const char*>(&field), 4);
+  std::mt19937 gen(5);
+  std::normal_distribution<float> normal(0.0f, 0.08f);
+  auto tensor = [&](std::size_t count, bool gain) {
+    for (std::size_t i = 0; i < count; ++i) {
+      const float v = gain ? 1.0f + normal(gen) : normal(gen);
+      bytes.append(reinterpret_cast<const char*>(&v), 4);
+    }
+  };
+  tensor(std::size_t(vocab) * dim, false);              // token embedding
+  tensor(std::size_t(layers) * dim, true);              // rms_att
+  tensor(std::size_t(layers) * dim * dim, false);       // wq
+  tensor(std::size_t(layers) * kv_dim * dim, false);    // wk
+  tensor(std::size_t(layers) * kv_dim * dim, false);    // wv
+  tensor(std::size_t(layers) * dim * dim, false);       // wo
+  tensor(std::size_t(layers) * dim, true);              // rms_ffn
+  tensor(std::size_t(layers) * hidden * dim, false);    // w1 (gate)
+  tensor(std::size_t(layers) * dim * hidden, false);    // w2 (down)
+  tensor(std::size_t(layers) * hidden * dim, false);    // w3 (up)
+  tensor(std::size_t(dim), true);                       // rms_final
+  tensor(std::size_t(seq_len) * head_size, false);      // the unused RoPE table, real and imaginary
+  return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("rotq-eval runs every row on another checkpoint and a Gutenberg text, by flags alone",
+          "[eval][program]") {
+  rotq_test::temp_dir dir;
+  const std::string checkpoint = dir.file("other.bin");
+  rotq_test::write_file(checkpoint, random_checkpoint());
+  const std::string models = rotq_test::shared_dir() + "/models";
+  const program_result r = run_program(
+      "--checkpoint '" + checkpoint + "' --tokenizer '" + models + "/tok512.bin' --text '" +
+          models + "/grimms_fairy_tales_pg2591.txt' --eval-stories 0-3 --calib-stories 20-25 " +
+          "--max-tokens 96 --seeds 1 --smoothrot-alphas 0.5 --dfrot-iterations 3 --kv-bits 4 " +
+          "--quiet --out out",
+      dir.file(""));
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);  // 3 when an invariance check fails
+  for (const char* row : {"fp32", "rtn", "smoothquant", "quarot", "smoothrot", "duquant", "dfrot",
+                          "adaptive", "duquant+gptq"})
+    CHECK(r.output.find(std::string("\n") + row + " ") != std::string::npos);
+  CHECK(r.output.find("FAIL") == std::string::npos);
+  CHECK(r.output.find("W4A4KV4") != std::string::npos);
 }
