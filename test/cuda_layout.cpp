@@ -251,6 +251,10 @@ TEST_CASE("tiling: quantising alone covers any multiple of 8, slots past the row
     const cd::row_tiling t = library_tiling(n, 1, false);
     INFO("n = " << n);
     CHECK(t.row_threads <= cd::max_cta_threads);
+    CHECK(cd::used_slots(t) <= slots);
+    // Whole warps: the per-token reduction shuffles with a full mask.
+    CHECK((t.rows_per_cta * t.row_threads) % cd::warp_threads == 0);
+    CHECK(t.rows_per_cta * t.row_threads <= cd::max_cta_threads);
     std::vector<int> owners(static_cast<std::size_t>(n / 8), 0);
     for (int th = 0; th < cd::busy_threads(t); ++th)
       for (int k = 0; k < cd::used_slots(t); ++k) {
@@ -529,8 +533,9 @@ TEST_CASE("staged and block shapes fit their shared memory and cover the CTA") {
   auto check_staged = [&](int n, int m) {
     cd::staged_shape s;
     INFO("n = " << n << ", m = " << m);
-    REQUIRE(cd::choose_staged_shape(n, m, 256, budget, s));
-    CHECK(s.rows_per_cta * s.row_threads == 256);
+    REQUIRE(cd::choose_staged_shape(n, m, cd::staged_cta_threads, budget, s));
+    // The kernel finds a thread's row as threadIdx.x / row_threads in a CTA of exactly this size.
+    CHECK(s.rows_per_cta * s.row_threads == cd::staged_cta_threads);
     CHECK(s.row_threads >= 8);
     CHECK(s.total_floats <= budget);
     CHECK(s.row_floats >= (m > 1 ? 2 * n : n) + n / 8);
@@ -548,18 +553,48 @@ TEST_CASE("staged and block shapes fit their shared memory and cover the CTA") {
       const int n = bs * blocks;
       cd::block_shape s;
       if (n > cd::max_row_length) {
-        CHECK_FALSE(cd::choose_block_shape(n, bs, 256, s));
+        CHECK_FALSE(cd::choose_block_shape(n, bs, cd::block_cta_threads, s));
         continue;
       }
-      REQUIRE(cd::choose_block_shape(n, bs, 256, s));
-      CHECK(s.rows_per_cta * s.row_threads == 256);
+      REQUIRE(cd::choose_block_shape(n, bs, cd::block_cta_threads, s));
+      CHECK(s.rows_per_cta * s.row_threads == cd::block_cta_threads);
       CHECK(s.rows_per_cta <= cd::max_block_rows_per_cta);
       CHECK(s.rows_per_cta * s.row_floats * 4 <= 160 * 1024);
       CHECK(s.row_floats % 4 == 0);
     }
   cd::block_shape s;
-  CHECK_FALSE(cd::choose_block_shape(96, 12, 256, s));
-  CHECK_FALSE(cd::choose_block_shape(512, 512, 256, s));
+  CHECK_FALSE(cd::choose_block_shape(96, 12, cd::block_cta_threads, s));
+  CHECK_FALSE(cd::choose_block_shape(512, 512, cd::block_cta_threads, s));
+}
+
+TEST_CASE("shared memory: every vectorised launch fits one sm_80 CTA, and what passes 48 KiB opts in") {
+  // A100 lets a CTA opt into 163 KiB (H100: 227 KiB); the launchers opt in above 48 KiB.
+  constexpr int sm80_cta_bytes = 163 * 1024;
+  int largest = 0, past_default = 0;
+  auto check = [&](const cd::row_tiling& t, bool transform) {
+    for (const bool quantize : {false, true})
+      for (const bool per_group : {false, true}) {
+        if (per_group && !quantize) continue;
+        const cd::row_smem_layout smem = cd::row_smem(t, transform, quantize, per_group);
+        INFO("n = " << t.n << ", m = " << t.m << (transform ? "" : ", no transform")
+                    << (quantize ? (per_group ? ", per-group" : ", per-token") : ""));
+        CHECK(smem.total_floats * 4 <= sm80_cta_bytes);
+        CHECK(smem.row_floats % 2 == 0);  // float2 statistics stay aligned in every row's area
+        if (transform && (t.m > 1 || t.column_threads > cd::warp_threads))
+          CHECK(smem.row_floats % 4 == 0);  // the float4 staging too
+        largest = std::max(largest, smem.total_floats * 4);
+        past_default += smem.total_floats * 4 > 48 * 1024;
+      }
+  };
+  for (const int n : supported_sizes(664)) {
+    const int m = static_cast<int>(rotq::hadamard_base_order(static_cast<std::size_t>(n)));
+    cd::row_tiling t;
+    if (cd::choose_row_tiling(n, m, true, slots, cd::library_row_cta_threads, t)) check(t, true);
+  }
+  for (int n = 8; n <= cd::max_row_length; n += 8) check(library_tiling(n, 1, false), false);
+  // The largest is a 32768-element row staged in fp32 (128 KiB) with the per-token partials.
+  CHECK(largest == 32768 * 4 + 2 * 32 * 4);
+  CHECK(past_default > 0);
 }
 
 // ---- launch checks (what every launcher returns before launching) -------------------------------

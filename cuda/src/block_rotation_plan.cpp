@@ -46,7 +46,7 @@ block_rotation_plan::block_rotation_plan(std::size_t block_size, const std::vect
   s.has_gather = !sources.empty();
   ROTQ_EXPECTS(
       detail::choose_block_shape(static_cast<int>(n), static_cast<int>(block_size),
-                                 detail::library_row_cta_threads, s.shape),
+                                 detail::block_cta_threads, s.shape),
       "n = " << n << " with block_size = " << block_size << " has no block-rotation kernel shape");
 }
 

@@ -89,11 +89,9 @@ dense_rotation_plan::dense_rotation_plan(std::size_t n, const std::vector<float>
   const std::vector<unsigned char> bytes = detail::matrix_bytes(r, input_type);
   s.matrix = detail::device_buffer(bytes.data(), bytes.size(), "the rotation matrix");
   s.workspace = detail::device_buffer(nullptr, detail::cublas_workspace_bytes, "cuBLAS workspace");
-  cublasStatus_t e = cublasCreate(&s.handle);
+  // The workspace is handed to the handle at every launch (run_gemm), after its stream is set.
+  const cublasStatus_t e = cublasCreate(&s.handle);
   ROTQ_EXPECTS(e == CUBLAS_STATUS_SUCCESS, "cublasCreate failed: " << cublasGetStatusString(e));
-  e = cublasSetWorkspace(s.handle, s.workspace.get<void>(), detail::cublas_workspace_bytes);
-  ROTQ_EXPECTS(e == CUBLAS_STATUS_SUCCESS,
-               "cublasSetWorkspace failed: " << cublasGetStatusString(e));
 }
 
 dense_rotation_plan::~dense_rotation_plan() = default;
@@ -132,6 +130,10 @@ status check_dense(const char* function, const detail::dense_rotation_plan_state
   if (rows > 0 && out == nullptr)
     return status::make(status_code::invalid_argument, 0,
                         "rotq::cuda::%s: the fp32 output is null for %zu rows", function, rows);
+  if (!detail::aligned_to(out, alignof(float)))
+    return status::make(status_code::misaligned_pointer, 0,
+                        "rotq::cuda::%s: the fp32 output %p is not 4-byte aligned", function,
+                        static_cast<const void*>(out));
   if (out_stride < s->n)
     return status::make(status_code::bad_shape, 0,
                         "rotq::cuda::%s: the fp32 output stride %zu is smaller than n = %zu",
@@ -145,6 +147,13 @@ status run_gemm(const char* function, const detail::dense_rotation_plan_state& s
                 const device_input& in, float* out, std::size_t out_stride, cudaStream_t stream) {
   if (status st =
           detail::from_cublas(function, "cublasSetStream", cublasSetStream(s.handle, stream));
+      !st)
+    return st;
+  // cublasSetStream puts the handle back on cuBLAS's default workspace pool, which may allocate
+  // (and is not safe to capture in a graph): hand it the plan's own workspace again.
+  if (status st = detail::from_cublas(
+          function, "cublasSetWorkspace",
+          cublasSetWorkspace(s.handle, s.workspace.get<void>(), detail::cublas_workspace_bytes));
       !st)
     return st;
   const float one = 1.0f;

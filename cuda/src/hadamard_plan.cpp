@@ -51,8 +51,8 @@ hadamard_plan::hadamard_plan(std::size_t n, const hadamard_options& options)
                                            detail::library_row_cta_threads, s.tiling);
   if (!s.vectorised)
     ROTQ_EXPECTS(detail::choose_staged_shape(static_cast<int>(n), static_cast<int>(s.m),
-                                             detail::library_row_cta_threads,
-                                             detail::staged_max_floats, s.staged),
+                                             detail::staged_cta_threads, detail::staged_max_floats,
+                                             s.staged),
                  "n = " << n << " (m = " << s.m << ") does not fit the staged kernel's "
                         << detail::staged_max_floats * 4 << " bytes of shared memory");
 }

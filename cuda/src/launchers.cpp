@@ -179,7 +179,7 @@ status quantize(std::size_t rows, std::size_t cols, device_input in, const quant
   const int n = static_cast<int>(cols);
   launch.vectorised = detail::choose_row_tiling(n, 1, false, detail::library_row_slots,
                                                 detail::library_row_cta_threads, launch.tiling);
-  if (!launch.vectorised && !detail::choose_staged_shape(n, 1, detail::library_row_cta_threads,
+  if (!launch.vectorised && !detail::choose_staged_shape(n, 1, detail::staged_cta_threads,
                                                          detail::staged_max_floats, launch.staged))
     return status::make(status_code::unsupported_size, 0,
                         "rotq::cuda::quantize: cols = %zu does not fit the staged kernel", cols);

@@ -182,7 +182,8 @@ struct hadamard_options {
 
 /// The device-side tables of one Hadamard size: H_m (or H_m^T) as sign bits and the random signs.
 /// Build it once per size (it allocates and copies synchronously), pass it to every launch. Move
-/// only; the launchers only read it, so one plan serves any number of streams.
+/// only; the launchers only read it, so one plan serves any number of streams. Launches (and CUDA
+/// graphs that captured them) read its tables when they run: keep the plan alive until then.
 class hadamard_plan {
 public:
   /// Throws rotq::error unless 2 <= n <= 32768 and rotq::hadamard_supported(n), or when a CUDA
@@ -293,9 +294,11 @@ private:
   std::unique_ptr<detail::dense_rotation_plan_state> state_;
 };
 
-/// out (rows x n fp32, row r at out + r * out_stride) <- X R for the rows of `in` (of the plan's
-/// input type). One GEMM: 2 rows n^2 flops; reads X and R, writes fp32. A plan holds one cuBLAS
-/// handle: launches on one plan must come from one host thread at a time.
+/// out (rows x n fp32, row r at out + r * out_stride, 4-byte aligned) <- X R for the rows of `in`
+/// (of the plan's input type). One GEMM: 2 rows n^2 flops; reads X and R, writes fp32. A plan
+/// holds one cuBLAS handle and one workspace: launches on one plan must come from one host thread
+/// at a time, and must not run concurrently on different streams (order them, or use one plan per
+/// stream).
 status dense_rotate(const dense_rotation_plan& plan, std::size_t rows, device_input in, float* out,
                     std::size_t out_stride, cudaStream_t stream);
 

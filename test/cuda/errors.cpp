@@ -1,6 +1,6 @@
 // GPU tests of what the public launchers and plans do with bad arguments: plans throw rotq::error
 // naming the value; launchers return the right status, with the argument in the message, and
-// launch nothing.
+// launch nothing; no rows is a success whatever the pointers.
 
 #include <rotq/cuda.hpp>
 
@@ -123,4 +123,40 @@ TEST_CASE("launchers: rotations check their plans and types") {
             .code() == status_code::invalid_argument);  // not in place
   REQUIRE_OK(rotq::cuda::block_rotate(block, rows, {base, element_type::float32, n},
                                       {base + 2 * n * rows, element_type::float32, n}, nullptr));
+}
+
+TEST_CASE("launchers: no rows is a success that touches nothing, whatever the pointers") {
+  rotq::cuda::quant_options q;
+  const rotq::cuda::quantized_output nowhere;  // null codes and scales
+  const rotq::cuda::hadamard_plan plan(4096), staged(172);
+  const rotq::cuda::device_input none{nullptr, element_type::bfloat16, 4096};
+  REQUIRE_OK(rotq::cuda::hadamard(plan, 0, none, {nullptr, element_type::bfloat16, 4096}, nullptr));
+  REQUIRE_OK(rotq::cuda::hadamard(staged, 0, {nullptr, element_type::bfloat16, 172},
+                                  {nullptr, element_type::bfloat16, 172}, nullptr));
+  REQUIRE_OK(rotq::cuda::hadamard_quantize(plan, 0, none, nullptr, q, nowhere, nullptr));
+  REQUIRE_OK(rotq::cuda::quantize(0, 4096, none, q, nowhere, nullptr));
+  REQUIRE_OK(rotq::cuda::quantize(0, 100, none, q, nowhere, nullptr));
+  const rotq::cuda::block_rotation_plan block(16, std::vector<float>(16 * 4096, 0.0f));
+  REQUIRE_OK(
+      rotq::cuda::block_rotate(block, 0, none, {nullptr, element_type::bfloat16, 4096}, nullptr));
+  REQUIRE_OK(rotq::cuda::block_rotate_quantize(block, 0, none, q, nowhere, nullptr));
+  const rotq::cuda::dense_rotation_plan dense(256, std::vector<float>(256 * 256, 0.0f),
+                                              element_type::bfloat16);
+  REQUIRE_OK(rotq::cuda::dense_rotate(dense, 0, {nullptr, element_type::bfloat16, 256}, nullptr,
+                                      256, nullptr));
+  REQUIRE_OK(rotq::cuda::dense_rotate_quantize(dense, 0, {nullptr, element_type::bfloat16, 256},
+                                               nullptr, q, nowhere, nullptr));
+  REQUIRE_CUDA(cudaDeviceSynchronize());
+}
+
+TEST_CASE("launchers: dense rotations refuse a misaligned fp32 output before cuBLAS sees it") {
+  const std::size_t n = 256, rows = 2;
+  rotq_test::device_bytes memory(4 * rows * n * sizeof(float) + 16);
+  float* base = memory.get<float>();
+  const rotq::cuda::dense_rotation_plan dense(n, std::vector<float>(n * n, 0.0f));
+  const rotq::cuda::status shifted = rotq::cuda::dense_rotate(
+      dense, rows, {base, element_type::float32, n},
+      reinterpret_cast<float*>(memory.get<char>() + 2 * n * rows * sizeof(float) + 2), n, nullptr);
+  CHECK(shifted.code() == status_code::misaligned_pointer);
+  CHECK(mentions(shifted, "4-byte aligned"));
 }

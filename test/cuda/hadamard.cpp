@@ -1,7 +1,8 @@
 // GPU tests of rotq::cuda::hadamard: every kind of size (powers of two from 8 to 32768, m * 2^k
 // with short and long chunks) and element type against rotq::fwht in double, in place, strides,
 // odd row counts, random signs and their inverse, both normalisations, orthogonality from the
-// identity, and replay inside a CUDA graph.
+// identity, replay inside a CUDA graph (also of kernels that opt into more than 48 KiB of shared
+// memory during the capture), and grids of more than 65535 CTAs over more than 2^31 elements.
 
 #include <rotq/cuda.hpp>
 #include <rotq/hadamard.hpp>
@@ -9,11 +10,18 @@
 
 #include <catch2/catch.hpp>
 
+#include <cuda_runtime_api.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <string>
 #include <vector>
 
+#include "cuda/comparisons.hpp"
 #include "cuda/device_rows.hpp"
+#include "cuda/graph_replay.hpp"
+#include "cuda/quantized_rows.hpp"
 
 namespace {
 
@@ -25,10 +33,11 @@ constexpr element_type all_types[] = {element_type::float32, element_type::float
 
 /// Sizes that reach every path: powers of two with 1 to 32 warps a row (with and without the
 /// shared-memory exchange), m * 2^k with chunks of 8 to 1024 elements (vectorised) and with chunks
-/// shorter than a vector (staged: 12, 20, 80, 112, 172, 344, 688).
+/// shorter than a vector (staged: 12, 20, 24, 40, 80, 112, 172, 344, 688), and the powers of two
+/// below a vector (staged: 2, 4).
 const std::vector<std::size_t> sizes = {
-    8,  16, 64,  128, 256, 512, 1024, 2048, 4096, 8192,  16384, 32768, 12,    20,
-    80, 96, 112, 172, 344, 688, 768,  3072, 5120, 11008, 13824, 14336, 18944, 28672};
+    2,  4,  8,   16,  256, 512, 1024, 2048, 4096, 8192,  16384, 32768, 12,    20,    24,  40,
+    64, 80, 96,  112, 128, 172, 344,  688,  768,  3072,  5120,  11008, 13824, 14336, 18944, 28672};
 
 /// Row stride for n: padded, keeping 16-byte row alignment where the vectorised kernel needs it.
 std::size_t padded_stride(std::size_t n) { return n % 8 == 0 ? n + 8 : n + 3; }
@@ -59,21 +68,24 @@ double tolerance(const std::vector<double>& reference, std::size_t n, element_ty
                     4 * rotq_test::unit_roundoff(element_type::float32) * m);
 }
 
-double max_error(const std::vector<float>& y, std::size_t stride, const std::vector<double>& ref,
-                 std::size_t rows, std::size_t n) {
-  double worst = 0.0;
-  for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t c = 0; c < n; ++c)
-      worst = std::max(worst, std::abs(double(y[r * stride + c]) - ref[r * n + c]));
-  return worst;
+/// The worst error of y (rows x stride) against ref (rows x n), and where.
+rotq_test::worst_difference max_error(const std::vector<float>& y, std::size_t stride,
+                                      const std::vector<double>& ref, std::size_t rows,
+                                      std::size_t n) {
+  return rotq_test::find_worst_difference(
+      y, stride, rows, n, [&](std::size_t r, std::size_t c) { return ref[r * n + c]; });
 }
 
-bool padding_untouched(const std::vector<float>& before, const std::vector<float>& after,
-                       std::size_t rows, std::size_t n, std::size_t stride) {
+/// "" when the padding after the n elements of every row is as it was; else the first change.
+std::string padding_change(const std::vector<float>& before, const std::vector<float>& after,
+                           std::size_t rows, std::size_t n, std::size_t stride) {
+  std::vector<float> old_padding, new_padding;
   for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t c = n; c < stride; ++c)
-      if (before[r * stride + c] != after[r * stride + c]) return false;
-  return true;
+    for (std::size_t c = n; c < stride; ++c) {
+      old_padding.push_back(before[r * stride + c]);
+      new_padding.push_back(after[r * stride + c]);
+    }
+  return rotq_test::first_mismatch("row padding", new_padding, old_padding, stride - n);
 }
 
 }  // namespace
@@ -91,9 +103,11 @@ TEST_CASE("hadamard: every size and element type against rotq::fwht in double") 
       REQUIRE_OK(rotq::cuda::hadamard(plan, rows, in.input(), out.output(), nullptr));
       const std::vector<float> y = out.values();
       const std::vector<double> ref = reference_rows(x, rows, n, stride);
-      CHECK(max_error(y, stride, ref, rows, n) <= tolerance(ref, n, type));
-      CHECK(padding_untouched(marker, y, rows, n, stride));
-      CHECK(in.values() == x);  // the input is read only
+      const rotq_test::worst_difference worst = max_error(y, stride, ref, rows, n);
+      INFO(worst.describe());
+      CHECK(worst.error <= tolerance(ref, n, type));
+      CHECK(padding_change(marker, y, rows, n, stride) == "");
+      CHECK(rotq_test::first_mismatch("input (read only)", in.values(), x, stride) == "");
     }
 }
 
@@ -109,8 +123,10 @@ TEST_CASE("hadamard: in place, odd and large row counts, no rows") {
       REQUIRE_OK(rotq::cuda::hadamard(plan, rows, data.input(), data.output(), nullptr));
       const std::vector<float> y = data.values();
       const std::vector<double> ref = reference_rows(x, rows, n, stride);
-      CHECK(max_error(y, stride, ref, rows, n) <= tolerance(ref, n, element_type::bfloat16));
-      CHECK(padding_untouched(x, y, rows, n, stride));
+      const rotq_test::worst_difference worst = max_error(y, stride, ref, rows, n);
+      INFO(worst.describe());
+      CHECK(worst.error <= tolerance(ref, n, element_type::bfloat16));
+      CHECK(padding_change(x, y, rows, n, stride) == "");
     }
   const rotq::cuda::hadamard_plan plan(256);
   REQUIRE_OK(rotq::cuda::hadamard(plan, 0, {nullptr, element_type::float32, 256},
@@ -137,25 +153,25 @@ TEST_CASE("hadamard: random signs match rotq::random_hadamard, and the inverse p
       Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> ref(rows, n);
       for (std::size_t i = 0; i < x.size(); ++i) ref.data()[i] = x[i];
       rotq::random_hadamard(n, seed).apply_activations(ref);
-      double worst = 0.0, largest = 0.0;
-      for (std::size_t i = 0; i < y.size(); ++i) {
-        worst = std::max(worst, std::abs(y[i] - ref.data()[i]));
-        largest = std::max(largest, std::abs(ref.data()[i]));
-      }
+      const rotq_test::worst_difference worst = rotq_test::find_worst_difference(
+          y, n, rows, n,
+          [&](std::size_t r, std::size_t c) { return ref(Eigen::Index(r), Eigen::Index(c)); });
+      INFO("forward: " << worst.describe());
       const double m = double(rotq::hadamard_base_order(n));
-      CHECK(worst <= largest * 4 * 0x1p-24 * (std::sqrt(std::log2(double(n))) + m));
+      CHECK(worst.error <=
+            ref.cwiseAbs().maxCoeff() * 4 * 0x1p-24 * (std::sqrt(std::log2(double(n))) + m));
     }
 
     REQUIRE_OK(rotq::cuda::hadamard(undo, rows, data.input(), data.output(), nullptr));
     const std::vector<float> back = data.values();
-    double worst = 0.0, largest = 0.0;
-    for (std::size_t i = 0; i < x.size(); ++i) {
-      worst = std::max(worst, double(std::abs(back[i] - x[i])));
-      largest = std::max(largest, double(std::abs(x[i])));
-    }
+    const rotq_test::worst_difference worst = rotq_test::find_worst_difference(
+        back, n, rows, n, [&](std::size_t r, std::size_t c) { return double(x[r * n + c]); });
+    INFO("inverse: " << worst.describe());
+    double largest = 0.0;
+    for (float v : x) largest = std::max(largest, double(std::abs(v)));
     // Two transforms' fp32 roundings.
     const double m = double(rotq::hadamard_base_order(n));
-    CHECK(worst <= largest * 8 * 0x1p-24 * (std::sqrt(std::log2(double(n))) + m));
+    CHECK(worst.error <= largest * 8 * 0x1p-24 * (std::sqrt(std::log2(double(n))) + m));
   }
 }
 
@@ -169,7 +185,9 @@ TEST_CASE("hadamard: normalization none gives the raw +-1 butterflies") {
     const rotq::cuda::hadamard_plan plan(n, raw);
     REQUIRE_OK(rotq::cuda::hadamard(plan, rows, data.input(), data.output(), nullptr));
     const std::vector<double> ref = reference_rows(x, rows, n, n, false, rotq::normalization::none);
-    CHECK(max_error(data.values(), n, ref, rows, n) <= tolerance(ref, n, element_type::float32));
+    const rotq_test::worst_difference worst = max_error(data.values(), n, ref, rows, n);
+    INFO("n = " << n << ", " << worst.describe());
+    CHECK(worst.error <= tolerance(ref, n, element_type::float32));
   }
 }
 
@@ -202,21 +220,104 @@ TEST_CASE("hadamard: a launch captured in a CUDA graph replays to the same rows"
   device_rows replayed(x, element_type::float16, n);
   const rotq::cuda::hadamard_plan plan(n);
   REQUIRE_OK(rotq::cuda::hadamard(plan, rows, in.input(), direct.output(), nullptr));
+  rotq_test::captured_graph graph;
+  graph.capture_and_replay([&](cudaStream_t stream) {
+    return rotq::cuda::hadamard(plan, rows, in.input(), replayed.output(), stream);
+  });
+  CHECK(rotq_test::first_mismatch("replayed rows", replayed.values(), direct.values(), n) == "");
+}
 
-  cudaStream_t stream = nullptr;
-  REQUIRE_CUDA(cudaStreamCreate(&stream));
-  cudaGraph_t graph = nullptr;
-  cudaGraphExec_t exec = nullptr;
-  REQUIRE_CUDA(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal));
-  const rotq::cuda::status captured =
-      rotq::cuda::hadamard(plan, rows, in.input(), replayed.output(), stream);
-  REQUIRE_CUDA(cudaStreamEndCapture(stream, &graph));
-  REQUIRE_OK(captured);
-  REQUIRE_CUDA(cudaGraphInstantiate(&exec, graph, 0));
-  REQUIRE_CUDA(cudaGraphLaunch(exec, stream));
-  REQUIRE_CUDA(cudaStreamSynchronize(stream));
-  CHECK(replayed.values() == direct.values());
-  cudaGraphExecDestroy(exec);
-  cudaGraphDestroy(graph);
-  cudaStreamDestroy(stream);
+TEST_CASE("hadamard: kernels past 48 KiB of shared memory opt in and replay inside a CUDA graph") {
+  // Run alone (ctest gives every case its own process), nothing has launched these kernels
+  // before the capture, so their opt-in (a function attribute, set once per kernel and device)
+  // happens while the stream is being captured. The same launches then run directly and must
+  // give the same bits.
+  struct shape {
+    std::size_t n;
+    element_type type;
+  };
+  for (const shape s : {shape{16384, element_type::float16}, shape{32768, element_type::float32},
+                        shape{28672, element_type::bfloat16}}) {
+    INFO("n = " << s.n << ", " << rotq_test::name_of(s.type));
+    const std::size_t rows = 3, n = s.n;
+    const std::vector<float> x = rotq_test::gaussian_rows(rows, n, n, s.type, 7u);
+    device_rows in(x, s.type, n);
+    device_rows replayed(x, s.type, n), direct(x, s.type, n);
+    rotq::cuda::quant_options q;  // per-group statistics also go through shared memory
+    q.format = rotq::cuda::quant_format::int4;
+    q.group_size = 128;
+    rotq_test::device_quantized replayed_codes(rows, n, q), direct_codes(rows, n, q);
+    const rotq::cuda::hadamard_plan plan(n);
+    rotq_test::captured_graph graph;
+    graph.capture_and_replay([&](cudaStream_t stream) {
+      const rotq::cuda::status transformed =
+          rotq::cuda::hadamard(plan, rows, in.input(), replayed.output(), stream);
+      if (!transformed) return transformed;
+      return rotq::cuda::hadamard_quantize(plan, rows, in.input(), nullptr, q,
+                                           replayed_codes.output(), stream);
+    });
+    REQUIRE_OK(rotq::cuda::hadamard(plan, rows, in.input(), direct.output(), nullptr));
+    REQUIRE_OK(rotq::cuda::hadamard_quantize(plan, rows, in.input(), nullptr, q,
+                                             direct_codes.output(), nullptr));
+    CHECK(rotq_test::first_mismatch("replayed rows", replayed.values(), direct.values(), n) == "");
+    bool replayed_padding = false, direct_padding = false;
+    rotq_test::check_same_codes(replayed_codes.compact(replayed_padding),
+                                direct_codes.compact(direct_padding), n, q);
+    const std::vector<double> ref = reference_rows(x, rows, n, n);
+    const rotq_test::worst_difference worst = max_error(direct.values(), n, ref, rows, n);
+    INFO(worst.describe());
+    CHECK(worst.error <= tolerance(ref, n, s.type));
+  }
+}
+
+TEST_CASE("hadamard: more than 65535 CTAs and rows past 2^31 elements (64-bit offsets)",
+          "[large]") {
+  // n = 8192 takes one 256-thread CTA a row: 2^18 + 64 rows are 262208 CTAs, and the last rows
+  // start beyond 2^31 elements (4 GiB of bf16; the int8 codes pass 2^31 bytes). The rows repeat
+  // 64 random rows, so the last ones can be checked against a small launch on those 64 rows.
+  const std::size_t n = 8192, period = 64, rows = (std::size_t{1} << 18) + period;
+  const element_type type = element_type::bfloat16;
+  REQUIRE(rows * n > (std::size_t{1} << 31));
+  const std::vector<float> pattern = rotq_test::gaussian_rows(period, n, n, type, 8u);
+  device_rows small(pattern, type, n);
+  rotq_test::device_bytes big(rows * n * 2);
+  REQUIRE_CUDA(cudaMemcpy(big.get(), small.memory.get(), period * n * 2, cudaMemcpyDeviceToDevice));
+  for (std::size_t filled = period; filled < rows;) {  // doubling copies of the pattern rows
+    const std::size_t copy = std::min(filled, rows - filled);
+    REQUIRE_CUDA(cudaMemcpy(big.get<char>() + filled * n * 2, big.get(), copy * n * 2,
+                            cudaMemcpyDeviceToDevice));
+    filled += copy;
+  }
+  const rotq::cuda::device_input big_rows{big.get(), type, n};
+  const rotq::cuda::hadamard_plan plan(n);
+
+  rotq::cuda::quant_options q;  // int8 per token
+  rotq_test::device_quantized codes(rows, n, q), small_codes(period, n, q);
+  REQUIRE_OK(
+      rotq::cuda::hadamard_quantize(plan, rows, big_rows, nullptr, q, codes.output(), nullptr));
+  REQUIRE_OK(rotq::cuda::hadamard_quantize(plan, period, small.input(), nullptr, q,
+                                           small_codes.output(), nullptr));
+  REQUIRE_OK(rotq::cuda::hadamard(plan, rows, big_rows, {big.get(), type, n}, nullptr));
+  REQUIRE_OK(rotq::cuda::hadamard(plan, period, small.input(), small.output(), nullptr));
+  REQUIRE_CUDA(cudaDeviceSynchronize());
+
+  // The last `period` rows (row r repeats pattern row r % period) against the small launch.
+  const std::size_t first = rows - period;
+  REQUIRE(first % period == 0);
+  std::vector<unsigned char> tail(period * n * 2);
+  REQUIRE_CUDA(cudaMemcpy(tail.data(), big.get<char>() + first * n * 2, tail.size(),
+                          cudaMemcpyDeviceToHost));
+  CHECK(rotq_test::first_mismatch("transformed rows past 2^31 elements",
+                                  rotq_test::decode(tail, type), small.values(), n) == "");
+  std::vector<std::uint8_t> tail_codes(period * n);
+  REQUIRE_CUDA(cudaMemcpy(tail_codes.data(), codes.codes_at(first), tail_codes.size(),
+                          cudaMemcpyDeviceToHost));
+  std::vector<float> tail_scales(period);
+  REQUIRE_CUDA(cudaMemcpy(tail_scales.data(), codes.scales_at(first), period * sizeof(float),
+                          cudaMemcpyDeviceToHost));
+  bool padding = false;
+  const rotq_test::quantized_rows expected = small_codes.compact(padding);
+  CHECK(rotq_test::first_mismatch("codes past 2^31 bytes", tail_codes, expected.codes, n) == "");
+  CHECK(rotq_test::first_mismatch("scales of the last rows", tail_scales, expected.float_scales,
+                                  1) == "");
 }

@@ -2,7 +2,8 @@
 // size and element type, the fused codes and scales are bit-identical to rotq/quantize.hpp run on
 // the fp32 rows rotq::cuda::hadamard writes for the same input (and on the input itself for
 // quantize); against the transform in double they differ by at most one step, on a fraction of
-// elements the test reports. Also the per-channel divisor, strided outputs and odd row counts.
+// elements the test reports. Also the per-channel divisor, strided outputs, odd row counts, and
+// clipped asymmetric scales on groups where a contracted multiply-add would round differently.
 
 #include <rotq/cuda.hpp>
 #include <rotq/hadamard.hpp>
@@ -53,13 +54,6 @@ rotq_test::quantized_rows fused(const rotq::cuda::hadamard_plan& plan, const std
   return result;
 }
 
-void check_equal(const rotq_test::quantized_rows& gpu, const rotq_test::quantized_rows& host) {
-  CHECK(gpu.codes == host.codes);
-  CHECK(gpu.float_scales == host.float_scales);
-  CHECK(gpu.byte_scales == host.byte_scales);
-  CHECK(gpu.zeros == host.zeros);
-}
-
 /// The integer code of element i from packed or byte codes.
 int integer_code(const std::vector<std::uint8_t>& codes, std::size_t i,
                  const rotq::cuda::quant_options& q) {
@@ -82,8 +76,8 @@ TEST_CASE("hadamard_quantize: bit-identical to the host quantiser on hadamard's 
         INFO(rotq_test::name_of(type)
              << ", n = " << n << ", " << rotq_test::format_name(q.format)
              << (q.symmetric ? "" : " asymmetric") << ", group " << q.group_size);
-        check_equal(fused(plan, x, type, rows, n, stride, nullptr, q),
-                    rotq_test::host_quantize(y, rows, n, q));
+        rotq_test::check_same_codes(fused(plan, x, type, rows, n, stride, nullptr, q),
+                                    rotq_test::host_quantize(y, rows, n, q), n, q);
       }
     }
 }
@@ -106,17 +100,21 @@ TEST_CASE(
       const rotq_test::quantized_rows gpu =
           fused(plan, x, element_type::float32, rows, n, n, nullptr, q);
       const rotq_test::quantized_rows host = rotq_test::host_quantize(exact, rows, n, q);
-      std::size_t differing = 0;
+      std::size_t differing = 0, largest_at = 0;
       int largest_step = 0;
       for (std::size_t i = 0; i < rows * n; ++i) {
         const int step = std::abs(integer_code(gpu.codes, i, q) - integer_code(host.codes, i, q));
         differing += step != 0;
-        largest_step = std::max(largest_step, step);
+        if (step > largest_step) largest_step = step, largest_at = i;
       }
       const double fraction = double(differing) / double(rows * n);
       WARN("n = " << n << ", " << rotq_test::format_name(q.format)
                   << (q.symmetric ? "" : " asymmetric") << ", group " << q.group_size << ": "
                   << fraction * 100 << " % of codes one step from the double reference");
+      INFO("largest difference at row " << largest_at / n << ", column " << largest_at % n
+                                        << ": GPU code " << integer_code(gpu.codes, largest_at, q)
+                                        << ", code of the double transform "
+                                        << integer_code(host.codes, largest_at, q));
       CHECK(largest_step <= 1);
       CHECK(fraction < 0.01);
     }
@@ -140,9 +138,9 @@ TEST_CASE("hadamard_quantize: the channel divisor is applied before the transfor
     const std::vector<float> y = gpu_transform(plan, divided, rows, n, n);
     for (const rotq::cuda::quant_options& q : rotq_test::quantisers_for(n)) {
       INFO("n = " << n << ", " << rotq_test::format_name(q.format) << ", group " << q.group_size);
-      check_equal(
+      rotq_test::check_same_codes(
           fused(plan, x, element_type::bfloat16, rows, n, n, device_divisor.get<const float>(), q),
-          rotq_test::host_quantize(y, rows, n, q));
+          rotq_test::host_quantize(y, rows, n, q), n, q);
     }
   }
 }
@@ -157,9 +155,12 @@ TEST_CASE("hadamard_quantize: random signs, strided outputs, odd and large row c
     INFO("rows = " << rows);
     const std::vector<float> x = rotq_test::gaussian_rows(rows, n, n, element_type::float16, 14u);
     const std::vector<float> y = gpu_transform(plan, x, rows, n, n);
-    for (const rotq::cuda::quant_options& q : rotq_test::quantisers_for(n))
-      check_equal(fused(plan, x, element_type::float16, rows, n, n, nullptr, q, 3),
-                  rotq_test::host_quantize(y, rows, n, q));
+    for (const rotq::cuda::quant_options& q : rotq_test::quantisers_for(n)) {
+      INFO(rotq_test::format_name(q.format)
+           << (q.symmetric ? "" : " asymmetric") << ", group " << q.group_size);
+      rotq_test::check_same_codes(fused(plan, x, element_type::float16, rows, n, n, nullptr, q, 3),
+                                  rotq_test::host_quantize(y, rows, n, q), n, q);
+    }
   }
 }
 
@@ -178,8 +179,73 @@ TEST_CASE("quantize: bit-identical to the host quantiser on the input rows") {
         rotq_test::device_quantized out(rows, n, q, 1);
         REQUIRE_OK(rotq::cuda::quantize(rows, n, in.input(), q, out.output(), nullptr));
         bool padding_intact = false;
-        check_equal(out.compact(padding_intact), rotq_test::host_quantize(compact, rows, n, q));
+        rotq_test::check_same_codes(out.compact(padding_intact),
+                                    rotq_test::host_quantize(compact, rows, n, q), n, q);
         CHECK(padding_intact);
       }
     }
+}
+
+namespace {
+
+/// True when contracting asymmetric_scale's clip * hi - clip * lo into one fused multiply-add
+/// (either way round, as nvcc does unless built with -fmad=false) would change the scale the host
+/// computes for a group with range [lo, hi].
+bool contraction_changes_scale(float lo, float hi, float clip, int bits) {
+  const float exact = rotq::detail::asymmetric_scale(lo, hi, clip, bits).scale;
+  const float steps = static_cast<float>((1 << bits) - 1);
+  const float contracted_high = std::fma(clip, hi, -(clip * lo)) / steps;
+  const float contracted_low = std::fma(-clip, lo, clip * hi) / steps;
+  return exact > 0.0f && (contracted_high != exact || contracted_low != exact);
+}
+
+/// Groups of `group` elements (0: whole rows) of x (rows x n) whose scale a contraction would
+/// change.
+std::size_t contraction_sensitive_groups(const std::vector<float>& x, std::size_t rows,
+                                         std::size_t n, std::size_t group, float clip, int bits) {
+  const std::size_t size = group == 0 ? n : group;
+  std::size_t sensitive = 0;
+  for (std::size_t start = 0; start < rows * n; start += size) {
+    float lo = 0.0f, hi = 0.0f;
+    for (std::size_t i = start; i < start + size; ++i) {
+      lo = std::min(lo, x[i]);
+      hi = std::max(hi, x[i]);
+    }
+    sensitive += contraction_changes_scale(lo, hi, clip, bits);
+  }
+  return sensitive;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "quantize: clipped asymmetric scales equal the host's where a fused multiply-add would round "
+    "them differently") {
+  // The library compiles with -fmad=false so that nvcc keeps quant_math.hpp's products and sums
+  // apart as the host does; these rows hold many groups (and rows) whose scale would change
+  // otherwise. n = 64 runs the vectorised kernel, n = 62 the staged one.
+  const std::size_t rows = 64;
+  for (const std::size_t n : {64, 62}) {
+    const std::vector<float> x = rotq_test::gaussian_rows(rows, n, n, element_type::float32, 16u);
+    device_rows in(x, element_type::float32, n);
+    for (const int bits : {8, 4})
+      for (const std::size_t group : {0, 16, 32})
+        for (const float clip : {0.9f, 0.7f}) {
+          if (group != 0 && n % group != 0) continue;
+          rotq::cuda::quant_options q;
+          q.format = bits == 8 ? quant_format::int8 : quant_format::int4;
+          q.symmetric = false;
+          q.group_size = group;
+          q.clip = clip;
+          const std::size_t sensitive = contraction_sensitive_groups(x, rows, n, group, clip, bits);
+          INFO("n = " << n << ", int" << bits << ", group " << group << ", clip " << clip << ": "
+                      << sensitive << " groups whose scale a contraction would change");
+          REQUIRE(sensitive > 0);  // else these rows could not tell
+          rotq_test::device_quantized out(rows, n, q);
+          REQUIRE_OK(rotq::cuda::quantize(rows, n, in.input(), q, out.output(), nullptr));
+          bool padding_intact = false;
+          rotq_test::check_same_codes(out.compact(padding_intact),
+                                      rotq_test::host_quantize(x, rows, n, q), n, q);
+        }
+  }
 }

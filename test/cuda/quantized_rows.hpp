@@ -1,7 +1,7 @@
 #pragma once
 // Quantised rows in the tests: the host reference (rotq/quantize.hpp on float rows) and the
-// device output of a rotq::cuda quantising launcher, both in the same compact layout, plus the
-// padding checks of strided outputs.
+// device output of a rotq::cuda quantising launcher, both in the same compact layout, their
+// bit-for-bit comparison, plus the padding checks of strided outputs.
 
 #include <rotq/cuda.hpp>
 #include <rotq/quantize.hpp>
@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "cuda/comparisons.hpp"
 #include "cuda/device_rows.hpp"
 
 namespace rotq_test {
@@ -71,6 +72,18 @@ inline quantized_rows host_quantize(const std::vector<float>& y, std::size_t row
   return out;
 }
 
+/// Checks that two quantised outputs of rows of n elements are bit-identical; a failure names the
+/// first differing code byte, scale or zero point by row and column.
+inline void check_same_codes(const quantized_rows& gpu, const quantized_rows& host, std::size_t n,
+                             const rotq::cuda::quant_options& q) {
+  const std::size_t code_bytes = rotq::cuda::code_bytes_per_row(q.format, n);
+  const std::size_t scales = rotq::cuda::scales_per_row(q, n);
+  CHECK(first_mismatch("code bytes", gpu.codes, host.codes, code_bytes) == "");
+  CHECK(first_mismatch("fp32 scales", gpu.float_scales, host.float_scales, scales) == "");
+  CHECK(first_mismatch("scale bytes", gpu.byte_scales, host.byte_scales, scales) == "");
+  CHECK(first_mismatch("zero points", gpu.zeros, host.zeros, scales) == "");
+}
+
 /// Device buffers for a quantising launch, with `pad` extra bytes / entries after each row that
 /// the kernel must leave alone.
 class device_quantized {
@@ -105,6 +118,12 @@ public:
       out.zero_points_stride = scales_stride_;
     }
     return out;
+  }
+
+  /// Where row `row`'s codes and scales start on the device.
+  const void* codes_at(std::size_t row) const { return codes_.get<char>() + row * codes_stride_; }
+  const void* scales_at(std::size_t row) const {
+    return scales_.get<char>() + row * scales_stride_ * (byte_scales_ ? 1 : sizeof(float));
   }
 
   /// The written codes and scales, compact; and whether the padding still holds its marker.

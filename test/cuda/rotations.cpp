@@ -1,6 +1,7 @@
 // GPU tests of the block-diagonal (DuQuant) and dense (cuBLAS) rotations: rows against the host
-// transforms in double (rotq::permutation then rotq::block_rotation; X R), and the fused or
-// chained quantisers bit-identical to rotq/quantize.hpp on the fp32 rows the GPU rotation writes.
+// transforms in double (rotq::permutation then rotq::block_rotation; X R), the fused or chained
+// quantisers bit-identical to rotq/quantize.hpp on the fp32 rows the GPU rotation writes, and the
+// dense path on several streams and inside a CUDA graph (its plan's own cuBLAS workspace).
 
 #include <rotq/cuda.hpp>
 #include <rotq/permutation.hpp>
@@ -14,7 +15,9 @@
 #include <random>
 #include <vector>
 
+#include "cuda/comparisons.hpp"
 #include "cuda/device_rows.hpp"
+#include "cuda/graph_replay.hpp"
 #include "cuda/quantized_rows.hpp"
 
 namespace {
@@ -31,12 +34,11 @@ row_major to_matrix(const std::vector<float>& x, std::size_t rows, std::size_t n
   return m;
 }
 
-double max_difference(const std::vector<float>& y, const row_major& ref, std::size_t stride) {
-  double worst = 0.0;
-  for (Eigen::Index r = 0; r < ref.rows(); ++r)
-    for (Eigen::Index c = 0; c < ref.cols(); ++c)
-      worst = std::max(worst, std::abs(y[std::size_t(r) * stride + std::size_t(c)] - ref(r, c)));
-  return worst;
+rotq_test::worst_difference max_difference(const std::vector<float>& y, const row_major& ref,
+                                           std::size_t stride) {
+  return rotq_test::find_worst_difference(
+      y, stride, std::size_t(ref.rows()), std::size_t(ref.cols()),
+      [&](std::size_t r, std::size_t c) { return ref(Eigen::Index(r), Eigen::Index(c)); });
 }
 
 std::vector<std::size_t> shuffled(std::size_t n, unsigned seed) {
@@ -86,7 +88,9 @@ TEST_CASE("block_rotate: x P R against rotq::permutation and rotq::block_rotatio
             ref.middleCols(Eigen::Index(b * bs), Eigen::Index(bs)) =
                 ref.middleCols(Eigen::Index(b * bs), Eigen::Index(bs)) * rounded[b];
           const double largest = ref.cwiseAbs().maxCoeff();
-          CHECK(max_difference(out.values(), ref, stride) <=
+          const rotq_test::worst_difference worst = max_difference(out.values(), ref, stride);
+          INFO(worst.describe());
+          CHECK(worst.error <=
                 largest * (4 * rotq_test::unit_roundoff(type) + 4 * 0x1p-24 * double(bs)));
         }
       }
@@ -117,12 +121,8 @@ TEST_CASE("block_rotate_quantize: bit-identical to the host quantiser on block_r
           rotq::cuda::block_rotate_quantize(plan, rows, in.input(), q, out.output(), nullptr));
       bool padding_intact = false;
       const rotq_test::quantized_rows gpu = out.compact(padding_intact);
-      const rotq_test::quantized_rows host = rotq_test::host_quantize(y, rows, n, q);
       CHECK(padding_intact);
-      CHECK(gpu.codes == host.codes);
-      CHECK(gpu.float_scales == host.float_scales);
-      CHECK(gpu.byte_scales == host.byte_scales);
-      CHECK(gpu.zeros == host.zeros);
+      rotq_test::check_same_codes(gpu, rotq_test::host_quantize(y, rows, n, q), n, q);
     }
   }
 }
@@ -146,21 +146,76 @@ TEST_CASE("dense_rotate: X R through cuBLAS, and dense_rotate_quantize quantises
       for (Eigen::Index j = 0; j < Eigen::Index(n); ++j)
         used(i, j) = rotq_test::round_to(type, float(r(i, j)));
     const row_major ref = to_matrix(x, rows, n, stride) * used;
-    CHECK(max_difference(y, ref, n) <= ref.cwiseAbs().maxCoeff() * 1e-5);
+    const rotq_test::worst_difference worst = max_difference(y, ref, n);
+    INFO(worst.describe());
+    CHECK(worst.error <= ref.cwiseAbs().maxCoeff() * 1e-5);
 
     rotq_test::device_bytes workspace(rows * n * sizeof(float));
     for (const rotq::cuda::quant_options& q : rotq_test::quantisers_for(n)) {
-      INFO(rotq_test::name_of(type) << ", " << rotq_test::format_name(q.format));
+      INFO(rotq_test::name_of(type)
+           << ", " << rotq_test::format_name(q.format) << (q.symmetric ? "" : " asymmetric")
+           << ", group " << q.group_size);
       rotq_test::device_quantized codes(rows, n, q);
       REQUIRE_OK(rotq::cuda::dense_rotate_quantize(plan, rows, in.input(), workspace.get<float>(),
                                                    q, codes.output(), nullptr));
       bool padding_intact = false;
-      const rotq_test::quantized_rows gpu = codes.compact(padding_intact);
-      const rotq_test::quantized_rows host = rotq_test::host_quantize(y, rows, n, q);
       // cuBLAS gives the same bits for the same GEMM on the same GPU.
-      CHECK(gpu.codes == host.codes);
-      CHECK(gpu.float_scales == host.float_scales);
-      CHECK(gpu.byte_scales == host.byte_scales);
+      rotq_test::check_same_codes(codes.compact(padding_intact),
+                                  rotq_test::host_quantize(y, rows, n, q), n, q);
     }
   }
+}
+
+TEST_CASE(
+    "dense_rotate: the same bits on another stream, after a stream change, and replayed in a CUDA "
+    "graph") {
+  // Every launch sets the handle's stream, which puts cuBLAS back on its default workspace pool;
+  // the launcher then hands it the plan's workspace again, so nothing is allocated during a
+  // capture and every launch runs the same GEMM.
+  const std::size_t n = 1024, rows = 37;
+  const Eigen::MatrixXd r = rotq::random_orthogonal(n, 33);
+  std::vector<float> packed;
+  for (Eigen::Index i = 0; i < Eigen::Index(n); ++i)
+    for (Eigen::Index j = 0; j < Eigen::Index(n); ++j) packed.push_back(float(r(i, j)));
+  const rotq::cuda::dense_rotation_plan plan(n, packed, element_type::bfloat16);
+  const std::vector<float> x = rotq_test::gaussian_rows(rows, n, n, element_type::bfloat16, 34u);
+  device_rows in(x, element_type::bfloat16, n);
+  rotq_test::device_bytes direct(rows * n * sizeof(float)), streamed(rows * n * sizeof(float)),
+      replayed(rows * n * sizeof(float)), workspace(rows * n * sizeof(float));
+  rotq::cuda::quant_options q;
+  q.format = rotq::cuda::quant_format::fp8_e4m3;
+  q.group_size = 128;
+  rotq_test::device_quantized direct_codes(rows, n, q), replayed_codes(rows, n, q);
+
+  REQUIRE_OK(rotq::cuda::dense_rotate(plan, rows, in.input(), direct.get<float>(), n, nullptr));
+  REQUIRE_OK(rotq::cuda::dense_rotate_quantize(plan, rows, in.input(), workspace.get<float>(), q,
+                                               direct_codes.output(), nullptr));
+  // Launches of one plan must not overlap (they share its workspace), and cuBLAS promises the
+  // same bits while one stream is active.
+  REQUIRE_CUDA(cudaDeviceSynchronize());
+  cudaStream_t other = nullptr;
+  REQUIRE_CUDA(cudaStreamCreateWithFlags(&other, cudaStreamNonBlocking));
+  const rotq::cuda::status on_other =
+      rotq::cuda::dense_rotate(plan, rows, in.input(), streamed.get<float>(), n, other);
+  const cudaError_t synchronised = cudaStreamSynchronize(other);
+  cudaStreamDestroy(other);
+  REQUIRE_OK(on_other);
+  REQUIRE_CUDA(synchronised);
+
+  rotq_test::captured_graph graph;
+  graph.capture_and_replay([&](cudaStream_t stream) {
+    const rotq::cuda::status rotated =
+        rotq::cuda::dense_rotate(plan, rows, in.input(), replayed.get<float>(), n, stream);
+    if (!rotated) return rotated;
+    return rotq::cuda::dense_rotate_quantize(plan, rows, in.input(), workspace.get<float>(), q,
+                                             replayed_codes.output(), stream);
+  });
+
+  const std::vector<float> expected = direct.download<float>();
+  CHECK(rotq_test::first_mismatch("rows on another stream", streamed.download<float>(), expected,
+                                  n) == "");
+  CHECK(rotq_test::first_mismatch("rows replayed in a graph", replayed.download<float>(), expected,
+                                  n) == "");
+  bool padding = false;
+  rotq_test::check_same_codes(replayed_codes.compact(padding), direct_codes.compact(padding), n, q);
 }

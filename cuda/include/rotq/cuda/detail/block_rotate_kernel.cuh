@@ -14,10 +14,8 @@
 
 ROTQ_CUDA_KERNELS_BEGIN
 
-constexpr int block_cta_threads = 256;
-
 template <class In, bool Quantize>
-ROTQ_CUDA_KERNEL void __launch_bounds__(block_cta_threads)
+ROTQ_CUDA_KERNEL void __launch_bounds__(detail::block_cta_threads)
     block_rotate_kernel(const detail::block_params p) {
   constexpr int max_rows = detail::max_block_rows_per_cta;
   extern __shared__ float4 shared_words[];

@@ -63,12 +63,22 @@ ROTQ_HOST_DEVICE float sign_of(std::uint32_t word, int bit) {
   return ((word >> bit) & 1u) != 0 ? -1.0f : 1.0f;
 }
 
-/// y += sign * z element by element, sign = +-1: the product is exact, so this is y +- z rounded
-/// once whether or not it becomes a fused multiply-add.
+/// y + sign * z, sign = +-1: the product is exact, so this is y +- z rounded once, fused or not.
+/// On the device it is one explicit fused multiply-add: the library is compiled with -fmad=false
+/// (quant_math.hpp's products must not be contracted), and this is the H_m mixing's inner loop.
+ROTQ_HOST_DEVICE float add_signed(float y, float sign, float z) {
+#if defined(__CUDA_ARCH__)
+  return __fmaf_rn(sign, z, y);
+#else
+  return y + sign * z;
+#endif
+}
+
+/// y += sign * z element by element (add_signed).
 template <int E>
 ROTQ_HOST_DEVICE void accumulate_signed(float (&y)[E], float sign, const float (&z)[E]) {
   ROTQ_UNROLL
-  for (int e = 0; e < E; ++e) y[e] += sign * z[e];
+  for (int e = 0; e < E; ++e) y[e] = add_signed(y[e], sign, z[e]);
 }
 
 /// x <- x with its sign flipped when `negative`: exact, and what the random Hadamard signs do.

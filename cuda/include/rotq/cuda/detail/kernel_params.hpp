@@ -69,6 +69,10 @@ struct staged_shape {
   int total_floats = 0;
 };
 
+/// Threads of every staged-kernel CTA: the shapes are chosen for it, and the kernel is launched
+/// with it (its __launch_bounds__).
+constexpr int staged_cta_threads = 256;
+
 struct staged_params {
   staged_shape shape;
   row_io io;
@@ -130,6 +134,9 @@ struct block_params {
   const std::int32_t* gather = nullptr;  ///< n source columns, or null
   code_target target;
 };
+
+/// Threads of every block-rotation CTA (chosen shapes, launch and __launch_bounds__ alike).
+constexpr int block_cta_threads = 256;
 
 /// Rows per CTA the block kernel computes at once: every block matrix row it reads serves that
 /// many rows, bounded by 128 KiB of staged fp32 rows.

@@ -15,10 +15,8 @@
 
 ROTQ_CUDA_KERNELS_BEGIN
 
-constexpr int staged_cta_threads = 256;
-
 template <class In, bool Quantize>
-ROTQ_CUDA_KERNEL void __launch_bounds__(staged_cta_threads)
+ROTQ_CUDA_KERNEL void __launch_bounds__(detail::staged_cta_threads)
     staged_kernel(const detail::staged_params p) {
   extern __shared__ float4 shared_words[];
   float* shared = reinterpret_cast<float*>(shared_words);
@@ -61,7 +59,7 @@ ROTQ_CUDA_KERNEL void __launch_bounds__(staged_cta_threads)
           const std::uint32_t word = __ldg(tables.base_signs + a * words + b0 / 32);
           const int count = s.m - b0 < 32 ? s.m - b0 : 32;
           for (int bit = 0; bit < count; ++bit)
-            sum += detail::sign_of(word, bit) * values[(b0 + bit) * s.p + j];
+            sum = detail::add_signed(sum, detail::sign_of(word, bit), values[(b0 + bit) * s.p + j]);
         }
         result[i] = sum;
       }
