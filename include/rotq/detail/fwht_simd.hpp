@@ -151,10 +151,9 @@ ROTQ_FORCEINLINE void butterfly(Reg& a, Reg& b, const Reg& one, bool on_multiply
   }
 }
 
-/// Whether sending butterflies to the multiply pipes pays with this compiler. On Zen 3, one
-/// butterfly in four so placed made transforms of 2^12 to 2^16 floats 4-8% faster with GCC 12 (its
-/// FMAs are inline assembly) and 2% slower with clang 14 (FMAs by contraction); one in two was
-/// slower with both (docs/performance.md).
+/// Whether sending butterflies to the multiply pipes pays with this compiler: GCC 12 emits the
+/// FMAs as written (inline assembly), clang 14 forms them by contraction and lost 2% with them
+/// (docs/performance.md).
 #if defined(__clang__)
 constexpr bool multiply_pipe_butterflies_pay = false;
 #else
@@ -162,20 +161,21 @@ constexpr bool multiply_pipe_butterflies_pay = true;
 #endif
 
 /// The stages of S_R across R registers (lane i of register j is element j * width + i of a
-/// block, or element j * stride + i of a strided one); one butterfly in four goes to the multiply
-/// pipes where the core has separate ones (Simd::split_butterflies) and that pays.
-template <class Simd, std::size_t R>
+/// block, or element j * stride + i of a strided one). Every `MultiplyEvery`-th butterfly of the
+/// pass (0: none) goes to the multiply pipes where the core has separate ones
+/// (Simd::split_butterflies) and that pays.
+template <class Simd, std::size_t MultiplyEvery, std::size_t R>
 ROTQ_FORCEINLINE void butterflies_across(typename Simd::reg (&r)[R],
                                          const butterfly_constants<typename Simd::reg>& c) {
+  constexpr bool split =
+      Simd::split_butterflies && multiply_pipe_butterflies_pay && MultiplyEvery > 0;
   ROTQ_UNROLL
-  for (std::size_t h = 1; h < R; h <<= 1) {
-    std::size_t k = 0;
+  for (std::size_t stage = 0; (std::size_t{1} << stage) < R; ++stage) {
+    const std::size_t h = std::size_t{1} << stage;
     ROTQ_UNROLL
-    for (std::size_t i = 0; i < R; i += 2 * h) {
-      ROTQ_UNROLL
-      for (std::size_t j = i; j < i + h; ++j, ++k)
-        butterfly(r[j], r[j + h], c.one,
-                  Simd::split_butterflies && multiply_pipe_butterflies_pay && k % 4 == 3);
+    for (std::size_t b = 0; b < R / 2; ++b) {
+      const std::size_t j = b / h * 2 * h + b % h, k = stage * (R / 2) + b;
+      butterfly(r[j], r[j + h], c.one, split && (k + 1) % (split ? MultiplyEvery : 1) == 0);
     }
   }
 }
@@ -197,12 +197,47 @@ ROTQ_FORCEINLINE void butterflies_within_stage_of_each(Reg (&r)[R], const Reg& s
   for (std::size_t k = 0; k < R; ++k) butterflies_within_stage<Distance>(r[k], signs);
 }
 
-/// Stages h = 1, 2, ..., width / 2, the ones inside each register, stage by stage over R
-/// registers (independent work between dependent shuffles and FMAs).
+/// Stages h = 2^Stage inside each register, stage by stage over R registers (independent work
+/// between dependent shuffles and FMAs).
 template <class Reg, std::size_t R, std::size_t... Stage>
 ROTQ_FORCEINLINE void butterflies_within(Reg (&r)[R], const butterfly_constants<Reg>& c,
                                          std::index_sequence<Stage...>) {
   (butterflies_within_stage_of_each<std::size_t{1} << Stage>(r, c.signs[Stage]), ...);
+}
+
+/// The in-register stages after the first: 1, 2, ..., Count - 1.
+template <std::size_t... Stage>
+constexpr std::index_sequence<(Stage + 1)...> later_stages(std::index_sequence<Stage...>) {
+  return {};
+}
+
+/// v <- stage h = 1 of the `width` elements at `from`, done while loading them. For float the
+/// even and odd lanes come duplicated straight from memory (vmovsldup, vmovshdup: loads, no
+/// shuffle), and one FMA with the lane signs makes even + odd and even - odd, rounded as a + b and
+/// a - b; this spares the leaf pass one shuffle per register. Other types swap lanes in a register.
+template <class Reg>
+ROTQ_FORCEINLINE void load_first_stage(Reg& v, const simd_lane<Reg>* from, const Reg& signs) {
+  if constexpr (sizeof(simd_lane<Reg>) == 4) {
+    typedef simd_lane<Reg> unaligned
+        __attribute__((vector_size(sizeof(Reg)), aligned(alignof(simd_lane<Reg>)), may_alias));
+    const unaligned& memory = *reinterpret_cast<const unaligned*>(from);
+    Reg even, odd;
+    asm("vmovsldup %1, %0" : "=v"(even) : "m"(memory));
+    asm("vmovshdup %1, %0" : "=v"(odd) : "m"(memory));
+    multiply_add(even, odd, signs);
+    v = even;
+  } else {
+    simd_load(v, from);
+    butterflies_within_stage<1>(v, signs);
+  }
+}
+
+/// How many butterflies per one on the multiply pipes (0: none; see butterflies_across): none in
+/// a leaf pass, whose in-register stages already keep those pipes busy, nor in a pass of 4
+/// registers (measured 6% slower with one of its 4); one in four in a stride pass of 8 or more.
+constexpr std::size_t leaf_multiply_every = 0;
+constexpr std::size_t stride_multiply_every(std::size_t registers) {
+  return registers >= 8 ? 4 : 0;
 }
 
 /// First pass: each block of R registers (R * width contiguous elements) gets every stage that
@@ -212,12 +247,13 @@ ROTQ_FORCEINLINE void leaf_pass(const typename Simd::scalar* in, typename Simd::
                                 std::size_t n, const butterfly_constants<typename Simd::reg>& c) {
   using reg = typename Simd::reg;
   constexpr std::size_t width = simd_width<reg>;
+  constexpr std::size_t lane_stages = butterfly_constants<reg>::lane_stages;
   for (std::size_t b = 0; b < n; b += R * width) {
     reg r[R];
     ROTQ_UNROLL
-    for (std::size_t k = 0; k < R; ++k) simd_load(r[k], in + b + k * width);
-    butterflies_within(r, c, std::make_index_sequence<butterfly_constants<reg>::lane_stages>());
-    butterflies_across<Simd>(r, c);
+    for (std::size_t k = 0; k < R; ++k) load_first_stage(r[k], in + b + k * width, c.signs[0]);
+    butterflies_within(r, c, later_stages(std::make_index_sequence<lane_stages - 1>()));
+    butterflies_across<Simd, leaf_multiply_every>(r, c);
     ROTQ_UNROLL
     for (std::size_t k = 0; k < R; ++k) {
       if constexpr (Scaled) r[k] *= c.scale;
@@ -239,7 +275,7 @@ ROTQ_FORCEINLINE void stride_pass(const typename Simd::scalar* in, typename Simd
       reg r[R];
       ROTQ_UNROLL
       for (std::size_t k = 0; k < R; ++k) simd_load(r[k], in + j + k * stride);
-      butterflies_across<Simd>(r, c);
+      butterflies_across<Simd, stride_multiply_every(R)>(r, c);
       ROTQ_UNROLL
       for (std::size_t k = 0; k < R; ++k) {
         if constexpr (Scaled) r[k] *= c.scale;
@@ -407,144 +443,212 @@ ROTQ_FORCEINLINE void sylvester_simd(const typename Simd::scalar* in, typename S
   }
 }
 
-/// Column groups per batch in apply_base_strips, at most.
+/// Column groups per batch in apply_base_strips, at most: a row's table codes for one batch then
+/// fill one 64-bit word (two for 16-bit codes).
 constexpr std::size_t base_batch_limit = 8;
 
-/// One strip of the table of group columns [b0, b0 + columns): entry t (t < 2^(columns-1)) is
+/// Where apply_base_strips keeps the tables of one batch, for a register type: a slot of
+/// 2 * 2^(max_base_group - 1) registers per column group (its signed sums and their negations),
+/// slots back to back. A row finds its entry of group k in slot k at code * code_scale bytes: the
+/// largest index scale of an x86 address, so that the code needs no shift, in a byte wherever that
+/// reaches across a slot.
+template <class Reg>
+struct base_table_layout {
+  static constexpr std::size_t slot_entries = std::size_t{2} << (max_base_group - 1);
+  static constexpr std::size_t slot_bytes = slot_entries * sizeof(Reg);
+  static constexpr std::size_t code_scale = sizeof(Reg) < 8 ? sizeof(Reg) : 8;
+  using code = std::conditional_t<(slot_bytes / code_scale <= 256), std::uint8_t, std::uint16_t>;
+  static constexpr std::size_t codes_per_word = 8 / sizeof(code);
+  static constexpr std::size_t words_per_row = base_batch_limit / codes_per_word;
+  /// Groups per batch: as many slots as fit in base_table_bytes.
+  static constexpr std::size_t batch =
+      std::max<std::size_t>(1, std::min(base_batch_limit, base_table_bytes / slot_bytes));
+};
+
+/// One strip of the table of group columns [b0, b0 + Columns): entry t (t < 2^(Columns-1)) is
 /// z_b0 + sum_j (+-) z_(b0+j) with column b0 + j negated where bit j-1 of t is set, and entry
-/// half + t is its negation; formed exactly as apply_base_portable forms its sums.
-template <class Simd>
-ROTQ_FORCEINLINE void build_signed_sums(typename Simd::scalar* entries,
+/// half + t is its negation; formed exactly as apply_base_portable forms its sums (entry t from
+/// entry t - 2^top, top the highest bit of t). The sums are formed in registers, never read back
+/// from the table: the first eight directly, the others eight at a time from those, one addition
+/// each. from + (-2 z) rounds as from - 2 z does; negation is exact.
+template <class Simd, std::size_t Columns>
+ROTQ_FORCEINLINE bool build_signed_sums(typename Simd::scalar* entries,
                                         const typename Simd::scalar* zs, std::size_t p,
-                                        std::size_t b0, std::size_t columns, std::size_t half) {
+                                        std::size_t b0, std::size_t half) {
   using reg = typename Simd::reg;
   constexpr std::size_t width = simd_width<reg>;
-  reg sum, column;
-  simd_load(sum, zs + b0 * p);
-  for (std::size_t j = 1; j < columns; ++j) {
+  constexpr std::size_t sums = std::size_t{1} << (Columns - 1);
+  constexpr std::size_t low_bits = Columns - 1 < 3 ? Columns - 1 : 3;
+  constexpr std::size_t low = std::size_t{1} << low_bits;  // sums kept in registers
+  reg minus_twice[Columns > 1 ? Columns - 1 : 1];
+  reg sum[low];
+  simd_load(sum[0], zs + b0 * p);
+  ROTQ_UNROLL
+  for (std::size_t j = 1; j < Columns; ++j) {
+    reg column;
     simd_load(column, zs + (b0 + j) * p);
-    sum += column;
+    sum[0] += column;
+    minus_twice[j - 1] = -(column + column);
   }
-  simd_store(entries, sum);
-  simd_store(entries + half * width, -sum);
-  // Entries [2^bit, 2^(bit+1)) flip column b0 + bit + 1 of entries [0, 2^bit).
-  for (std::size_t bit = 0; bit + 1 < columns; ++bit) {
-    reg twice;
-    simd_load(twice, zs + (b0 + bit + 1) * p);
-    twice += twice;
-    const std::size_t low = std::size_t{1} << bit;
-    for (std::size_t t = low; t < 2 * low; ++t) {
-      reg from;
-      simd_load(from, entries + (t - low) * width);
-      const reg to = from - twice;
-      simd_store(entries + t * width, to);
-      simd_store(entries + (half + t) * width, -to);
+  ROTQ_UNROLL
+  for (std::size_t bit = 0; bit < low_bits; ++bit)
+    ROTQ_UNROLL
+    for (std::size_t t = std::size_t{1} << bit; t < std::size_t{2} << bit; ++t)
+      sum[t] = sum[t - (std::size_t{1} << bit)] + minus_twice[bit];
+  ROTQ_UNROLL
+  for (std::size_t t = 0; t < low; ++t) {
+    simd_store(entries + t * width, sum[t]);
+    simd_store(entries + (half + t) * width, -sum[t]);
+  }
+  // Entries low * c + t (c = 1, 2, 3) flip the columns of the bits of c on top of entry t.
+  static_assert(sums / low <= 4, "build_signed_sums forms at most four blocks of eight");
+  ROTQ_UNROLL
+  for (std::size_t t = 0; t < low && sums > low; ++t) {
+    const reg first = sum[t] + minus_twice[low_bits];
+    simd_store(entries + (low + t) * width, first);
+    simd_store(entries + (half + low + t) * width, -first);
+    if constexpr (sums / low == 4) {
+      const reg second = sum[t] + minus_twice[low_bits + 1];
+      const reg both = first + minus_twice[low_bits + 1];
+      simd_store(entries + (2 * low + t) * width, second);
+      simd_store(entries + (half + 2 * low + t) * width, -second);
+      simd_store(entries + (3 * low + t) * width, both);
+      simd_store(entries + (half + 3 * low + t) * width, -both);
     }
   }
+  return true;
 }
 
-/// 16-bit table offsets per output row and batch: Count of them, padded to whole 64-bit words so
-/// that a row reads them with one or two loads.
-constexpr std::size_t padded_offsets(std::size_t count) { return (count + 3) / 4 * 4; }
+/// build_signed_sums with the number of columns (1 to max_base_group) chosen at run time.
+template <class Simd, std::size_t... Columns>
+ROTQ_FORCEINLINE void build_signed_sums_of(std::size_t columns, typename Simd::scalar* entries,
+                                           const typename Simd::scalar* zs, std::size_t p,
+                                           std::size_t b0, std::size_t half,
+                                           std::index_sequence<Columns...>) {
+  (void)((columns == Columns + 1 &&
+          build_signed_sums<Simd, Columns + 1>(entries, zs, p, b0, half)) ||
+         ...);
+}
 
-/// One strip of every output row: y_a += the `Count` table entries that `offsets` names for row a;
-/// the first batch starts from its first entry, the last one scales.
+template <class Reg>
+using base_code = typename base_table_layout<Reg>::code;
+
+/// One strip of every output row: y_a += the `Count` table entries that row a's codes name, one
+/// per slot. The sums so far live in `partial` (m registers, contiguous) between batches: rows of
+/// y lie p apart, which for p = 2^k >= 64 maps them onto a few L1 sets that the tables share. The
+/// first batch starts from its first entry; the last one scales and writes y.
 template <class Simd, std::size_t Count, bool First, bool Last>
-ROTQ_FORCEINLINE void accumulate_rows(typename Simd::scalar* ys, std::size_t m, std::size_t p,
+ROTQ_FORCEINLINE void accumulate_rows(typename Simd::scalar* partial, typename Simd::scalar* ys,
+                                      std::size_t m, std::size_t p,
                                       const typename Simd::scalar* tables,
-                                      const std::uint16_t* offsets,
+                                      const base_code<typename Simd::reg>* codes,
                                       const typename Simd::reg& scale) {
+  using T = typename Simd::scalar;
   using reg = typename Simd::reg;
-  constexpr std::size_t words = padded_offsets(Count) / 4;
-  for (std::size_t a = 0; a < m; ++a, offsets += 4 * words) {
-    typename Simd::scalar* ya = ys + a * p;
-    std::uint64_t packed[words];
-    __builtin_memcpy(packed, offsets, sizeof packed);
-    const auto offset = [&](std::size_t k) { return (packed[k / 4] >> (16 * (k % 4))) & 0xffff; };
-    reg acc, entry;
+  using layout = base_table_layout<reg>;
+  constexpr std::size_t width = simd_width<reg>;
+  constexpr std::size_t code_bits = 8 * sizeof(typename layout::code);
+  const char* slots = reinterpret_cast<const char*>(tables);
+  for (std::size_t a = 0; a < m; ++a, codes += base_batch_limit) {
+    std::uint64_t packed[layout::words_per_row];
+    __builtin_memcpy(packed, codes, sizeof packed);
+    // Codes leave their word from the bottom, two at a time, so that reading one costs a single
+    // zero-extending move (of the low byte or the one above it) and each pair a shift; the empty
+    // asm keeps the compiler from shifting the original word again for every code.
+    const auto entry = [&](std::size_t k) {
+      std::uint64_t& word = packed[k / layout::codes_per_word];
+      const std::size_t below = k % 2 == 0 ? 0 : code_bits;
+      const std::size_t code = (word >> below) & ((std::size_t{1} << code_bits) - 1);
+      if (k % 2 == 1) {
+        word >>= 2 * code_bits;
+        asm("" : "+r"(word));
+      }
+      return reinterpret_cast<const T*>(slots + k * layout::slot_bytes +
+                                        code * layout::code_scale);
+    };
+    reg acc, term;
     if constexpr (First)
-      simd_load(acc, tables + offset(0));
+      simd_load(acc, entry(0));
     else
-      simd_load(acc, ya);
+      simd_load(acc, partial + a * width);
     ROTQ_UNROLL
     for (std::size_t k = First ? 1 : 0; k < Count; ++k) {
-      simd_load(entry, tables + offset(k));
-      acc += entry;
+      simd_load(term, entry(k));
+      acc += term;
     }
-    if constexpr (Last) acc *= scale;
-    simd_store(ya, acc);
+    if constexpr (Last) {
+      acc *= scale;
+      simd_store(ys + a * p, acc);
+    } else {
+      simd_store(partial + a * width, acc);
+    }
   }
 }
 
 template <class Simd, std::size_t Count>
-ROTQ_FORCEINLINE bool accumulate_rows_of(bool first, bool last, typename Simd::scalar* ys,
-                                         std::size_t m, std::size_t p,
+ROTQ_FORCEINLINE bool accumulate_rows_of(bool first, bool last, typename Simd::scalar* partial,
+                                         typename Simd::scalar* ys, std::size_t m, std::size_t p,
                                          const typename Simd::scalar* tables,
-                                         const std::uint16_t* offsets,
+                                         const base_code<typename Simd::reg>* codes,
                                          const typename Simd::reg& scale) {
   if (first && last)
-    accumulate_rows<Simd, Count, true, true>(ys, m, p, tables, offsets, scale);
+    accumulate_rows<Simd, Count, true, true>(partial, ys, m, p, tables, codes, scale);
   else if (first)
-    accumulate_rows<Simd, Count, true, false>(ys, m, p, tables, offsets, scale);
+    accumulate_rows<Simd, Count, true, false>(partial, ys, m, p, tables, codes, scale);
   else if (last)
-    accumulate_rows<Simd, Count, false, true>(ys, m, p, tables, offsets, scale);
+    accumulate_rows<Simd, Count, false, true>(partial, ys, m, p, tables, codes, scale);
   else
-    accumulate_rows<Simd, Count, false, false>(ys, m, p, tables, offsets, scale);
+    accumulate_rows<Simd, Count, false, false>(partial, ys, m, p, tables, codes, scale);
   return true;
 }
 
 /// accumulate_rows with the batch size chosen at run time (1 to sizeof...(Count)).
 template <class Simd, std::size_t... Count>
 ROTQ_FORCEINLINE void accumulate_rows_of_count(std::size_t count, bool first, bool last,
+                                               typename Simd::scalar* partial,
                                                typename Simd::scalar* ys, std::size_t m,
                                                std::size_t p, const typename Simd::scalar* tables,
-                                               const std::uint16_t* offsets,
+                                               const base_code<typename Simd::reg>* codes,
                                                const typename Simd::reg& scale,
                                                std::index_sequence<Count...>) {
-  (void)((count == Count + 1 &&
-          accumulate_rows_of<Simd, Count + 1>(first, last, ys, m, p, tables, offsets, scale)) ||
+  (void)((count == Count + 1 && accumulate_rows_of<Simd, Count + 1>(first, last, partial, ys, m,
+                                                                      p, tables, codes, scale)) ||
          ...);
 }
 
-/// Where each output row finds its table entries, for one plan, batch size and register width:
-/// offsets[padded_offsets(batch) * first * m + a * padded_offsets(count) + k] is the element
-/// offset, within the tables of the batch that starts at group `first`, of the entry that row a
-/// takes from group first + k (bit 7 of a code, negate, selects the upper half of a table). Kept
-/// per thread for the last plan seen, so that a run of transforms of one size computes them once;
-/// a plan is recognised by its codes, compared in full.
-struct base_offsets {
-  std::vector<std::uint8_t> codes;
-  std::size_t order = 0, group = 0, batch = 0, table = 0, width = 0;
-  std::vector<std::uint16_t> offsets;
+/// Every output row's table codes for one plan and register type: row a of batch b finds the
+/// entry of group b * batch + k through codes[(b * m + a) * base_batch_limit + k]. Kept per thread
+/// for the last plan seen, so that a run of transforms of one size computes them once; a plan is
+/// recognised by its codes, compared in full.
+template <class Reg>
+struct base_codes {
+  using layout = base_table_layout<Reg>;
+  std::vector<std::uint8_t> plan_codes;
+  std::size_t order = 0, group = 0;
+  std::vector<typename layout::code> codes;
 
-  const std::uint16_t* update(const base_group_plan& plan, std::size_t batch_size,
-                              std::size_t table_size, std::size_t register_width) {
-    if (plan.codes == codes && plan.order == order && plan.group == group && batch_size == batch &&
-        table_size == table && register_width == width)
-      return offsets.data();
-    codes = plan.codes;
+  const typename layout::code* update(const base_group_plan& plan) {
+    if (plan.codes == plan_codes && plan.order == order && plan.group == group)
+      return codes.data();
+    plan_codes = plan.codes;
     order = plan.order;
     group = plan.group;
-    batch = batch_size;
-    table = table_size;
-    width = register_width;
-    const std::size_t m = order, groups = plan.groups;
-    offsets.assign(padded_offsets(batch) * groups * m, 0);
-    for (std::size_t first = 0; first < groups; first += batch) {
-      const std::size_t count = std::min(batch, groups - first);
-      for (std::size_t a = 0; a < m; ++a)
-        for (std::size_t k = 0; k < count; ++k) {
-          const std::size_t code = codes[(first + k) * m + a];
-          const std::size_t entry = (code & 0x7f) + ((code >> 7) << (group - 1));
-          offsets[padded_offsets(batch) * first * m + a * padded_offsets(count) + k] =
-              static_cast<std::uint16_t>(k * table + entry * width);
-        }
-    }
-    return offsets.data();
+    const std::size_t m = order, groups = plan.groups, batch = layout::batch;
+    codes.assign((groups + batch - 1) / batch * m * base_batch_limit, 0);
+    for (std::size_t grp = 0; grp < groups; ++grp)
+      for (std::size_t a = 0; a < m; ++a) {
+        // Bit 7 of a plan code (negate) selects the upper half of a slot.
+        const std::size_t code = plan.codes[grp * m + a];
+        const std::size_t entry = (code & 0x7f) + ((code >> 7) << (group - 1));
+        codes[(grp / batch * m + a) * base_batch_limit + grp % batch] =
+            static_cast<typename layout::code>(entry * sizeof(Reg) / layout::code_scale);
+      }
+    return codes.data();
   }
 };
 
 struct base_tables;  // simd_scratch purpose: the signed sums of one batch of column groups
+struct base_partial_sums;  // simd_scratch purpose: one strip of every output row between batches
 
 /// A register of `Lanes` scalars for chunks shorter than the back end's registers (p < width):
 /// apply_base needs only loads, stores and arithmetic, which any width has.
@@ -568,15 +672,16 @@ ROTQ_FORCEINLINE void apply_base_strips(const base_group_plan& plan, const typen
                                         typename Simd::scalar scale) {
   using T = typename Simd::scalar;
   using reg = typename Simd::reg;
+  using layout = base_table_layout<reg>;
   constexpr std::size_t width = simd_width<reg>;
+  constexpr std::size_t slot = layout::slot_entries * width;  // elements per group and strip
   const std::size_t m = plan.order, g = plan.group, groups = plan.groups;
   const std::size_t half = std::size_t{1} << (g - 1);  // sums per group, before negation
-  const std::size_t table = 2 * half * width;          // elements per group and strip
-  const std::size_t batch = std::max<std::size_t>(
-      1, std::min({groups, base_batch_limit, base_table_bytes / (table * sizeof(T))}));
-  thread_local base_offsets cache;
-  const std::uint16_t* offsets = cache.update(plan, batch, table, width);
-  T* tables = simd_scratch<T, base_tables>(batch * table);
+  const std::size_t batch = std::min(groups, layout::batch);
+  thread_local base_codes<reg> cache;
+  const base_code<reg>* codes = cache.update(plan);
+  T* tables = simd_scratch<T, base_tables>(batch * slot);
+  T* partial = simd_scratch<T, base_partial_sums>(m * width);
 
   reg scale_lanes;
   simd_broadcast(scale_lanes, scale);
@@ -585,11 +690,12 @@ ROTQ_FORCEINLINE void apply_base_strips(const base_group_plan& plan, const typen
       const std::size_t count = std::min(batch, groups - first);
       for (std::size_t k = 0; k < count; ++k) {
         const std::size_t b0 = (first + k) * g;
-        build_signed_sums<Simd>(tables + k * table, z + s, p, b0, std::min(g, m - b0), half);
+        build_signed_sums_of<Simd>(std::min(g, m - b0), tables + k * slot, z + s, p, b0, half,
+                                   std::make_index_sequence<max_base_group>());
       }
-      accumulate_rows_of_count<Simd>(count, first == 0, first + count == groups, y + s, m, p,
-                                     tables, offsets + padded_offsets(batch) * first * m,
-                                     scale_lanes, std::make_index_sequence<base_batch_limit>());
+      accumulate_rows_of_count<Simd>(count, first == 0, first + count == groups, partial, y + s,
+                                     m, p, tables, codes + first / batch * m * base_batch_limit,
+                                     scale_lanes, std::make_index_sequence<layout::batch>());
     }
 }
 

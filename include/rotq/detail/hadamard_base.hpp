@@ -21,17 +21,22 @@ namespace detail {
 /// How to apply one orientation (H_m or H_m^T) of a base matrix by column groups.
 struct base_group_plan {
   std::size_t order = 0;   ///< m
-  std::size_t group = 1;   ///< g: columns per group (1..8)
+  std::size_t group = 1;   ///< g: columns per group (1..max_base_group)
   std::size_t groups = 0;  ///< ceil(m / g)
   /// codes[G * m + a] for output row a and group G: bits 0..6 select the signed sum (bit j-1 set
   /// when column b0 + j has the opposite sign of column b0 in row a), bit 7 negates it.
   std::vector<std::uint8_t> codes;
 };
 
-/// The cheapest group size for order m: minimises ceil(m/g) * (2^(g-1) + m) over g = 1..8.
+/// The largest column group: its 2^(g-1) signed sums and their negations fill 64 registers, so
+/// that the SIMD kernels address an entry with a one-byte code (fwht_simd.hpp).
+constexpr std::size_t max_base_group = 6;
+
+/// The cheapest group size for order m: minimises ceil(m/g) * (2^(g-1) + m) over
+/// g = 1..max_base_group.
 inline std::size_t best_group_size(std::size_t m) {
   std::size_t best = 1, best_cost = m * m + m;
-  for (std::size_t g = 2; g <= 8 && g <= m; ++g) {
+  for (std::size_t g = 2; g <= max_base_group && g <= m; ++g) {
     const std::size_t cost = (m + g - 1) / g * ((std::size_t{1} << (g - 1)) + m);
     if (cost < best_cost) {
       best = g;
