@@ -192,18 +192,18 @@ std::string random_checkpoint() {
       bytes.append(reinterpret_cast<const char*>(&v), 4);
     }
   };
-  tensor(std::size_t(vocab) * dim, false);              // token embedding
-  tensor(std::size_t(layers) * dim, true);              // rms_att
-  tensor(std::size_t(layers) * dim * dim, false);       // wq
-  tensor(std::size_t(layers) * kv_dim * dim, false);    // wk
-  tensor(std::size_t(layers) * kv_dim * dim, false);    // wv
-  tensor(std::size_t(layers) * dim * dim, false);       // wo
-  tensor(std::size_t(layers) * dim, true);              // rms_ffn
-  tensor(std::size_t(layers) * hidden * dim, false);    // w1 (gate)
-  tensor(std::size_t(layers) * dim * hidden, false);    // w2 (down)
-  tensor(std::size_t(layers) * hidden * dim, false);    // w3 (up)
-  tensor(std::size_t(dim), true);                       // rms_final
-  tensor(std::size_t(seq_len) * head_size, false);      // the unused RoPE table, real and imaginary
+  tensor(std::size_t(vocab) * dim, false);            // token embedding
+  tensor(std::size_t(layers) * dim, true);            // rms_att
+  tensor(std::size_t(layers) * dim * dim, false);     // wq
+  tensor(std::size_t(layers) * kv_dim * dim, false);  // wk
+  tensor(std::size_t(layers) * kv_dim * dim, false);  // wv
+  tensor(std::size_t(layers) * dim * dim, false);     // wo
+  tensor(std::size_t(layers) * dim, true);            // rms_ffn
+  tensor(std::size_t(layers) * hidden * dim, false);  // w1 (gate)
+  tensor(std::size_t(layers) * dim * hidden, false);  // w2 (down)
+  tensor(std::size_t(layers) * hidden * dim, false);  // w3 (up)
+  tensor(std::size_t(dim), true);                     // rms_final
+  tensor(std::size_t(seq_len) * head_size, false);    // the unused RoPE table, real and imaginary
   return bytes;
 }
 

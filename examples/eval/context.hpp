@@ -69,9 +69,12 @@ public:
     return recorder;
   }
 
-  static rotq::model::calibration_recorder::options statistics_options() {
+  /// Statistics at every linear input whose row sample holds every calibration position (the
+  /// protocol uses all of them: DuQuant's rotations and DFRot's features are fitted on them).
+  rotq::model::calibration_recorder::options statistics_options() const {
     rotq::model::calibration_recorder::options o;
-    o.sample_capacity = 4096;  // every calibration token of the protocol's 9 stories
+    o.sample_capacity = 0;
+    for (const std::vector<int>& tokens : data_.calib_sequences) o.sample_capacity += tokens.size();
     return o;
   }
 

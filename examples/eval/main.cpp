@@ -155,8 +155,6 @@ int run(const options& o) {
       progress(line);
     }
     if (row.invariance_error > invariance_tolerance) all_invariant = false;
-    if (m.randomised)
-      row.notes = row.notes.size() > 400 ? row.notes.substr(0, 400) + "..." : row.notes;
     plain_rows.push_back(row);
     if (o.gptq) gptq_rows.push_back(gptq_row);
   }

@@ -195,12 +195,13 @@ inline prepared_model prepare_duquant(recipe_context& ctx, std::uint64_t seed) {
 inline prepared_model prepare_dfrot(recipe_context& ctx, std::uint64_t seed) {
   llama2_model fused = ctx.original();
   rotq::model::fuse_norm_gains(fused);
-  auto recorder_options = recipe_context::statistics_options();
+  auto recorder_options = ctx.statistics_options();
   recorder_options.points = {hook_point::attention_input, hook_point::ffn_input};
-  // A uniform sample of each input's rows, dfrot_rows in all: the cost of every iteration grows
-  // with the rows, and a uniform sample keeps the massive tokens' share.
+  // Every calibration position by default; --dfrot-rows caps the rows (each iteration's cost grows
+  // with them) by a uniform sample of each input, which keeps the massive tokens' share.
   const std::size_t inputs = recorder_options.points.size() * fused.layers.size();
-  recorder_options.sample_capacity = (ctx.opts().dfrot_rows + inputs - 1) / inputs;
+  if (ctx.opts().dfrot_rows > 0)
+    recorder_options.sample_capacity = (ctx.opts().dfrot_rows + inputs - 1) / inputs;
   const auto features = ctx.record(fused, online_plan(fused.config), recorder_options);
   rotq::model::weight_matrix stacked(0, Eigen::Index(fused.config.dim));
   for (std::size_t l = 0; l < fused.layers.size(); ++l)
@@ -260,7 +261,7 @@ inline prepared_model prepare_adaptive(recipe_context& ctx, std::uint64_t seed) 
   const std::vector<rotq::layer_decision> decisions = rotq::select_layers_by_kurtosis(layers, rule);
 
   // Rows at the chosen inputs as the QuaRot model's quantisers see them (after its online part).
-  const auto seen = ctx.record(p.model, p.plan, recipe_context::statistics_options());
+  const auto seen = ctx.record(p.model, p.plan, ctx.statistics_options());
   std::string chosen;
   for (std::size_t k = 0; k < decisions.size(); ++k) {
     if (!decisions[k].outlier_heavy) continue;

@@ -39,7 +39,7 @@ struct options {
   std::vector<double> smoothrot_alphas = {0.3, 0.4, 0.5, 0.6, 0.7, 0.8};
   double adaptive_beta = 1.0;
   std::size_t dfrot_iterations = 100;
-  std::size_t dfrot_rows = 8192;
+  std::size_t dfrot_rows = 0;  ///< 0: every calibration position
   // Running.
   std::size_t threads = std::max(1u, std::thread::hardware_concurrency());
   std::string out_dir = "rotq-eval-results";
@@ -81,7 +81,8 @@ Methods:
                          (default 0.3,0.4,0.5,0.6,0.7,0.8; one value fixes alpha)
   --adaptive-beta X      robust z-score above which a layer is outlier-heavy (default 1.0)
   --dfrot-iterations N   Procrustes refinement steps (default 100)
-  --dfrot-rows N         feature rows sampled for the refinement (default 8192)
+  --dfrot-rows N         feature rows sampled for the refinement (default 0: every
+                         calibration position of every layer)
 
 Running:
   --threads N            worker threads (default: all cores)

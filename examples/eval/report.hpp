@@ -123,7 +123,12 @@ inline void print_table(const report& r, std::FILE* out) {
                  detail::invariance_text(row).c_str());
   }
   for (const row_result& row : r.rows)
-    if (!row.notes.empty()) std::fprintf(out, "  %s: %s\n", row.name.c_str(), row.notes.c_str());
+    if (!row.notes.empty()) {
+      // The table shows the start of long notes; the JSON keeps them whole.
+      const std::string shown =
+          row.notes.size() > 300 ? row.notes.substr(0, 300) + "..." : row.notes;
+      std::fprintf(out, "  %s: %s\n", row.name.c_str(), shown.c_str());
+    }
 }
 
 inline void write_json(const report& r, const std::string& path) {
