@@ -22,17 +22,7 @@ Eigen::VectorXd random_vector(std::size_t n, unsigned seed) {
   return rotq_test::gaussian<Eigen::VectorXd>(static_cast<Eigen::Index>(n), 1, seed);
 }
 
-// S_n by the recursion S_2n = [[S_n, S_n], [S_n, -S_n]]: independent of rotq's code.
-Eigen::MatrixXd sylvester_by_recursion(std::size_t n) {
-  Eigen::MatrixXd s = Eigen::MatrixXd::Ones(1, 1);
-  while (static_cast<std::size_t>(s.rows()) < n) {
-    const Eigen::Index k = s.rows();
-    Eigen::MatrixXd next(2 * k, 2 * k);
-    next << s, s, s, -s;
-    s = next;
-  }
-  return s;
-}
+using rotq_test::sylvester_by_recursion;
 
 Eigen::MatrixXd kronecker(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
   Eigen::MatrixXd k(a.rows() * b.rows(), a.cols() * b.cols());

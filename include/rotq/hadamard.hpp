@@ -8,6 +8,7 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -158,10 +159,12 @@ T* thread_scratch(std::size_t count) {
   return buffer.data();
 }
 
-/// Work elements a transform of this shape needs: the mixed chunks and the group sums.
+/// Work elements a transform of this shape needs: the mixed chunks, the group sums and for a
+/// paired base the sums and differences of its halves (apply_paired_base_portable).
 inline std::size_t fwht_scratch_size(const fwht_shape& shape) {
   if (shape.m == 1) return 0;
-  return shape.n + (std::size_t{1} << (shape.base->forward.group - 1)) * shape.p;
+  const std::size_t group = std::max(shape.base->forward.group, shape.base->transposed.group);
+  return (shape.base->paired ? 2 : 1) * shape.n + (std::size_t{1} << (group - 1)) * shape.p;
 }
 
 /// x <- H_n x (or H_n^T x) for float / double, with `work` of fwht_scratch_size elements.
@@ -177,7 +180,10 @@ void fwht_compute(T* x, const fwht_shape& shape, normalization norm, bool transp
   // Mix the chunks into `work`, then transform each chunk back into x: H_m and S_p act on
   // different indices, so the order is free, and this one needs no copy back.
   const base_group_plan& plan = transposed ? shape.base->transposed : shape.base->forward;
-  kernels.apply_base(plan, x, work, shape.p, scale, work + shape.n);
+  if (shape.base->paired)
+    kernels.apply_paired_base(plan, x, work, shape.p, scale, work + shape.n);
+  else
+    kernels.apply_base(plan, x, work, shape.p, scale, work + shape.n);
   kernels.sylvester(work, x, shape.log2p, shape.m, T(1));
 }
 

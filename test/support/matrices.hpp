@@ -1,9 +1,10 @@
 #pragma once
 // The matrices of the tests: rotq's row-major layout in double and float, seeded Gaussian
-// matrices, and vectors written out.
+// matrices, vectors written out, and the Sylvester matrices by their recursion.
 
 #include <Eigen/Core>
 
+#include <cstddef>
 #include <initializer_list>
 #include <random>
 
@@ -31,6 +32,18 @@ inline Eigen::VectorXd vec(std::initializer_list<double> values) {
   Eigen::Index i = 0;
   for (double x : values) v[i++] = x;
   return v;
+}
+
+/// S_n by the recursion S_2n = [[S_n, S_n], [S_n, -S_n]]: independent of rotq's code.
+inline Eigen::MatrixXd sylvester_by_recursion(std::size_t n) {
+  Eigen::MatrixXd s = Eigen::MatrixXd::Ones(1, 1);
+  while (static_cast<std::size_t>(s.rows()) < n) {
+    const Eigen::Index k = s.rows();
+    Eigen::MatrixXd next(2 * k, 2 * k);
+    next << s, s, s, -s;
+    s = next;
+  }
+  return s;
 }
 
 }  // namespace rotq_test

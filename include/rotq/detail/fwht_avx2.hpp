@@ -41,6 +41,15 @@ __attribute__((target("avx2,fma"))) void apply_base_avx2(const base_group_plan& 
   apply_base_simd<avx2_fwht<T>>(plan, z, y, p, scale);
 }
 
+/// apply_paired_base_portable's contract on AVX2 + FMA (`sums` unused); call only where
+/// isa_available(isa::avx2).
+template <class T>
+__attribute__((target("avx2,fma"))) void apply_paired_base_avx2(const base_group_plan& plan,
+                                                                const T* z, T* y, std::size_t p,
+                                                                T scale, T* /*sums*/) {
+  apply_paired_base_simd<avx2_fwht<T>>(plan, z, y, p, scale);
+}
+
 }  // namespace detail
 }  // namespace rotq
 

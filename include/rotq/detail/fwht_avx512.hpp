@@ -43,6 +43,14 @@ __attribute__((target("avx2,fma,avx512f,avx512dq"))) void apply_base_avx512(
   apply_base_simd<avx512_fwht<T>>(plan, z, y, p, scale);
 }
 
+/// apply_paired_base_portable's contract on AVX-512 (`sums` unused); call only where
+/// isa_available(isa::avx512).
+template <class T>
+__attribute__((target("avx2,fma,avx512f,avx512dq"))) void apply_paired_base_avx512(
+    const base_group_plan& plan, const T* z, T* y, std::size_t p, T scale, T* /*sums*/) {
+  apply_paired_base_simd<avx512_fwht<T>>(plan, z, y, p, scale);
+}
+
 }  // namespace detail
 }  // namespace rotq
 

@@ -12,31 +12,36 @@
 namespace rotq {
 namespace detail {
 
-/// The two steps of every transform. Each back end provides both with the contracts of the
-/// portable versions: sylvester_chunks_portable and apply_base_portable.
+/// The steps of every transform. Each back end provides them with the contracts of the portable
+/// versions: sylvester_chunks_portable, apply_base_portable and apply_paired_base_portable.
 template <class T>
 struct fwht_kernels {
   void (*sylvester)(const T* in, T* out, std::size_t log2n, std::size_t count, T scale);
   void (*apply_base)(const base_group_plan& plan, const T* z, T* y, std::size_t p, T scale,
                      T* sums);
+  void (*apply_paired_base)(const base_group_plan& plan, const T* z, T* y, std::size_t p, T scale,
+                            T* sums);
 };
 
 template <class T>
 const fwht_kernels<T>& portable_fwht_kernels() {
-  static const fwht_kernels<T> kernels{&sylvester_chunks_portable<T>, &apply_base_portable<T>};
+  static const fwht_kernels<T> kernels{&sylvester_chunks_portable<T>, &apply_base_portable<T>,
+                                       &apply_paired_base_portable<T>};
   return kernels;
 }
 
 #if ROTQ_HAS_X86_DISPATCH
 template <class T>
 const fwht_kernels<T>& avx2_fwht_kernels() {
-  static const fwht_kernels<T> kernels{&sylvester_avx2<T>, &apply_base_avx2<T>};
+  static const fwht_kernels<T> kernels{&sylvester_avx2<T>, &apply_base_avx2<T>,
+                                       &apply_paired_base_avx2<T>};
   return kernels;
 }
 
 template <class T>
 const fwht_kernels<T>& avx512_fwht_kernels() {
-  static const fwht_kernels<T> kernels{&sylvester_avx512<T>, &apply_base_avx512<T>};
+  static const fwht_kernels<T> kernels{&sylvester_avx512<T>, &apply_base_avx512<T>,
+                                       &apply_paired_base_avx512<T>};
   return kernels;
 }
 #endif

@@ -443,16 +443,22 @@ ROTQ_FORCEINLINE void sylvester_simd(const typename Simd::scalar* in, typename S
   }
 }
 
+/// Registers per strip in apply_base_strips where p allows: one code then serves two loads, and
+/// the lookups, bound by instructions as much as by loads, ran 5-10% faster for m = 108 and 172
+/// with two than with one; four were slower for m = 172 (a batch then holds half the groups).
+constexpr std::size_t base_strip_registers = 2;
+
 /// Column groups per batch in apply_base_strips, at most: a row's table codes for one batch then
 /// fill one 64-bit word (two for 16-bit codes).
 constexpr std::size_t base_batch_limit = 8;
 
-/// Where apply_base_strips keeps the tables of one batch, for a register type: a slot of
-/// 2 * 2^(max_base_group - 1) registers per column group (its signed sums and their negations),
-/// slots back to back. A row finds its entry of group k in slot k at code * code_scale bytes: the
-/// largest index scale of an x86 address, so that the code needs no shift, in a byte wherever that
-/// reaches across a slot.
-template <class Reg>
+/// Where apply_base_strips keeps the tables of one batch, for a register type and strips of
+/// `Strip` registers: a slot of 2 * 2^(max_base_group - 1) registers per column group and
+/// register of the strip (its signed sums and their negations), slots back to back. A row finds
+/// its entry of group k, register r in slot k * Strip + r at code * code_scale bytes: the largest
+/// index scale of an x86 address, so that the code needs no shift, in a byte wherever that
+/// reaches across a slot. One code serves every register of a strip.
+template <class Reg, std::size_t Strip = 1>
 struct base_table_layout {
   static constexpr std::size_t slot_entries = std::size_t{2} << (max_base_group - 1);
   static constexpr std::size_t slot_bytes = slot_entries * sizeof(Reg);
@@ -460,33 +466,61 @@ struct base_table_layout {
   using code = std::conditional_t<(slot_bytes / code_scale <= 256), std::uint8_t, std::uint16_t>;
   static constexpr std::size_t codes_per_word = 8 / sizeof(code);
   static constexpr std::size_t words_per_row = base_batch_limit / codes_per_word;
-  /// Groups per batch: as many slots as fit in base_table_bytes.
+  /// Groups per batch: as many as have their slots fit in base_table_bytes.
   static constexpr std::size_t batch =
-      std::max<std::size_t>(1, std::min(base_batch_limit, base_table_bytes / slot_bytes));
+      std::max<std::size_t>(1, std::min(base_batch_limit, base_table_bytes / (Strip * slot_bytes)));
 };
+
+/// What apply_base_strips applies its plan to, and how it finishes a row. For the whole base: the
+/// chunks at z as they are, y_a = scale * sum. For one half of a paired base (hadamard_pairs.hpp):
+/// the sums (or differences) of the chunks z_b and z_b + twin, read straight from z, and
+/// y_a = scale * (sum - 2 t_a) with t_a the chunk at `subtract` + a p: the split and the join fused
+/// into the kernel, which spares two passes over the row.
+template <class T>
+struct base_input {
+  std::size_t twin = 0;  ///< 0 for the whole base
+  bool differences = false;
+  const T* subtract = nullptr;
+};
+
+/// r <- the chunk strip at `from`, or for a paired half its sum or difference with its twin.
+template <class Reg>
+ROTQ_FORCEINLINE void load_base_column(Reg& r, const simd_lane<Reg>* from,
+                                       const base_input<simd_lane<Reg>>& input) {
+  simd_load(r, from);
+  if (input.twin != 0) {
+    Reg twin;
+    simd_load(twin, from + input.twin);
+    r = input.differences ? r - twin : r + twin;
+  }
+}
 
 /// One strip of the table of group columns [b0, b0 + Columns): entry t (t < 2^(Columns-1)) is
 /// z_b0 + sum_j (+-) z_(b0+j) with column b0 + j negated where bit j-1 of t is set, and entry
-/// half + t is its negation; formed exactly as apply_base_portable forms its sums (entry t from
-/// entry t - 2^top, top the highest bit of t). The sums are formed in registers, never read back
-/// from the table: the first eight directly, the others eight at a time from those, one addition
-/// each. from + (-2 z) rounds as from - 2 z does; negation is exact.
+/// half + t is its negation, half being half a slot whatever the group's size (an offset known at
+/// compile time, so the stores need no address arithmetic); formed exactly as apply_base_portable
+/// forms its sums (entry t from entry t - 2^top, top the highest bit of t). The sums are formed in
+/// registers, never read back from the table: the first eight directly, the others eight at a
+/// time from those, one addition each. from + (-2 z) rounds as from - 2 z does; negation is
+/// exact. The columns come through load_base_column, as `input` says.
 template <class Simd, std::size_t Columns>
 ROTQ_FORCEINLINE bool build_signed_sums(typename Simd::scalar* entries,
                                         const typename Simd::scalar* zs, std::size_t p,
-                                        std::size_t b0, std::size_t half) {
+                                        std::size_t b0,
+                                        const base_input<typename Simd::scalar>& input) {
   using reg = typename Simd::reg;
   constexpr std::size_t width = simd_width<reg>;
   constexpr std::size_t sums = std::size_t{1} << (Columns - 1);
+  constexpr std::size_t half = base_table_layout<reg>::slot_entries / 2;
   constexpr std::size_t low_bits = Columns - 1 < 3 ? Columns - 1 : 3;
   constexpr std::size_t low = std::size_t{1} << low_bits;  // sums kept in registers
   reg minus_twice[Columns > 1 ? Columns - 1 : 1];
   reg sum[low];
-  simd_load(sum[0], zs + b0 * p);
+  load_base_column(sum[0], zs + b0 * p, input);
   ROTQ_UNROLL
   for (std::size_t j = 1; j < Columns; ++j) {
     reg column;
-    simd_load(column, zs + (b0 + j) * p);
+    load_base_column(column, zs + (b0 + j) * p, input);
     sum[0] += column;
     minus_twice[j - 1] = -(column + column);
   }
@@ -523,29 +557,32 @@ ROTQ_FORCEINLINE bool build_signed_sums(typename Simd::scalar* entries,
 template <class Simd, std::size_t... Columns>
 ROTQ_FORCEINLINE void build_signed_sums_of(std::size_t columns, typename Simd::scalar* entries,
                                            const typename Simd::scalar* zs, std::size_t p,
-                                           std::size_t b0, std::size_t half,
+                                           std::size_t b0,
+                                           const base_input<typename Simd::scalar>& input,
                                            std::index_sequence<Columns...>) {
   (void)((columns == Columns + 1 &&
-          build_signed_sums<Simd, Columns + 1>(entries, zs, p, b0, half)) ||
+          build_signed_sums<Simd, Columns + 1>(entries, zs, p, b0, input)) ||
          ...);
 }
 
 template <class Reg>
 using base_code = typename base_table_layout<Reg>::code;
 
-/// One strip of every output row: y_a += the `Count` table entries that row a's codes name, one
-/// per slot. The sums so far live in `partial` (m registers, contiguous) between batches: rows of
-/// y lie p apart, which for p = 2^k >= 64 maps them onto a few L1 sets that the tables share. The
-/// first batch starts from its first entry; the last one scales and writes y.
-template <class Simd, std::size_t Count, bool First, bool Last>
+/// One strip of `Strip` registers of every output row: y_a += the `Count` table entries that row
+/// a's codes name, one per group. The sums so far live in `partial` (m strips, contiguous) between
+/// batches: rows of y lie p apart, which for p = 2^k >= 64 maps them onto a few L1 sets that the
+/// tables share. The first batch starts from its first entry; the last one subtracts twice the
+/// strip at `subtract` (when not null, for a paired half), scales and writes y.
+template <class Simd, std::size_t Strip, std::size_t Count, bool First, bool Last>
 ROTQ_FORCEINLINE void accumulate_rows(typename Simd::scalar* partial, typename Simd::scalar* ys,
                                       std::size_t m, std::size_t p,
                                       const typename Simd::scalar* tables,
                                       const base_code<typename Simd::reg>* codes,
-                                      const typename Simd::reg& scale) {
+                                      const typename Simd::reg& scale,
+                                      const typename Simd::scalar* subtract) {
   using T = typename Simd::scalar;
   using reg = typename Simd::reg;
-  using layout = base_table_layout<reg>;
+  using layout = base_table_layout<reg, Strip>;
   constexpr std::size_t width = simd_width<reg>;
   constexpr std::size_t code_bits = 8 * sizeof(typename layout::code);
   const char* slots = reinterpret_cast<const char*>(tables);
@@ -555,7 +592,7 @@ ROTQ_FORCEINLINE void accumulate_rows(typename Simd::scalar* partial, typename S
     // Codes leave their word from the bottom, two at a time, so that reading one costs a single
     // zero-extending move (of the low byte or the one above it) and each pair a shift; the empty
     // asm keeps the compiler from shifting the original word again for every code.
-    const auto entry = [&](std::size_t k) {
+    const auto offset = [&](std::size_t k) {
       std::uint64_t& word = packed[k / layout::codes_per_word];
       const std::size_t below = k % 2 == 0 ? 0 : code_bits;
       const std::size_t code = (word >> below) & ((std::size_t{1} << code_bits) - 1);
@@ -563,66 +600,88 @@ ROTQ_FORCEINLINE void accumulate_rows(typename Simd::scalar* partial, typename S
         word >>= 2 * code_bits;
         asm("" : "+r"(word));
       }
-      return reinterpret_cast<const T*>(slots + k * layout::slot_bytes +
-                                        code * layout::code_scale);
+      return code * layout::code_scale;
     };
-    reg acc, term;
-    if constexpr (First)
-      simd_load(acc, entry(0));
-    else
-      simd_load(acc, partial + a * width);
+    const auto entry = [&](std::size_t k, std::size_t r, std::size_t at) {
+      return reinterpret_cast<const T*>(slots + (k * Strip + r) * layout::slot_bytes + at);
+    };
+    reg acc[Strip], term;
+    if constexpr (First) {
+      const std::size_t at = offset(0);
+      ROTQ_UNROLL
+      for (std::size_t r = 0; r < Strip; ++r) simd_load(acc[r], entry(0, r, at));
+    } else {
+      ROTQ_UNROLL
+      for (std::size_t r = 0; r < Strip; ++r) simd_load(acc[r], partial + (a * Strip + r) * width);
+    }
     ROTQ_UNROLL
     for (std::size_t k = First ? 1 : 0; k < Count; ++k) {
-      simd_load(term, entry(k));
-      acc += term;
+      const std::size_t at = offset(k);
+      ROTQ_UNROLL
+      for (std::size_t r = 0; r < Strip; ++r) {
+        simd_load(term, entry(k, r, at));
+        acc[r] += term;
+      }
     }
-    if constexpr (Last) {
-      acc *= scale;
-      simd_store(ys + a * p, acc);
-    } else {
-      simd_store(partial + a * width, acc);
+    ROTQ_UNROLL
+    for (std::size_t r = 0; r < Strip; ++r) {
+      if constexpr (Last) {
+        if (subtract != nullptr) {
+          reg twice;
+          simd_load(twice, subtract + a * p + r * width);
+          acc[r] -= twice + twice;  // 2 t is exact: rounds as paired_join_portable's w - 2 t
+        }
+        acc[r] *= scale;
+        simd_store(ys + a * p + r * width, acc[r]);
+      } else {
+        simd_store(partial + (a * Strip + r) * width, acc[r]);
+      }
     }
   }
 }
 
-template <class Simd, std::size_t Count>
+template <class Simd, std::size_t Strip, std::size_t Count>
 ROTQ_FORCEINLINE bool accumulate_rows_of(bool first, bool last, typename Simd::scalar* partial,
                                          typename Simd::scalar* ys, std::size_t m, std::size_t p,
                                          const typename Simd::scalar* tables,
                                          const base_code<typename Simd::reg>* codes,
-                                         const typename Simd::reg& scale) {
+                                         const typename Simd::reg& scale,
+                                         const typename Simd::scalar* subtract) {
   if (first && last)
-    accumulate_rows<Simd, Count, true, true>(partial, ys, m, p, tables, codes, scale);
+    accumulate_rows<Simd, Strip, Count, true, true>(partial, ys, m, p, tables, codes, scale,
+                                                    subtract);
   else if (first)
-    accumulate_rows<Simd, Count, true, false>(partial, ys, m, p, tables, codes, scale);
+    accumulate_rows<Simd, Strip, Count, true, false>(partial, ys, m, p, tables, codes, scale,
+                                                     subtract);
   else if (last)
-    accumulate_rows<Simd, Count, false, true>(partial, ys, m, p, tables, codes, scale);
+    accumulate_rows<Simd, Strip, Count, false, true>(partial, ys, m, p, tables, codes, scale,
+                                                     subtract);
   else
-    accumulate_rows<Simd, Count, false, false>(partial, ys, m, p, tables, codes, scale);
+    accumulate_rows<Simd, Strip, Count, false, false>(partial, ys, m, p, tables, codes, scale,
+                                                      subtract);
   return true;
 }
 
 /// accumulate_rows with the batch size chosen at run time (1 to sizeof...(Count)).
-template <class Simd, std::size_t... Count>
-ROTQ_FORCEINLINE void accumulate_rows_of_count(std::size_t count, bool first, bool last,
-                                               typename Simd::scalar* partial,
-                                               typename Simd::scalar* ys, std::size_t m,
-                                               std::size_t p, const typename Simd::scalar* tables,
-                                               const base_code<typename Simd::reg>* codes,
-                                               const typename Simd::reg& scale,
-                                               std::index_sequence<Count...>) {
-  (void)((count == Count + 1 && accumulate_rows_of<Simd, Count + 1>(first, last, partial, ys, m,
-                                                                      p, tables, codes, scale)) ||
+template <class Simd, std::size_t Strip, std::size_t... Count>
+ROTQ_FORCEINLINE void accumulate_rows_of_count(
+    std::size_t count, bool first, bool last, typename Simd::scalar* partial,
+    typename Simd::scalar* ys, std::size_t m, std::size_t p, const typename Simd::scalar* tables,
+    const base_code<typename Simd::reg>* codes, const typename Simd::reg& scale,
+    const typename Simd::scalar* subtract, std::index_sequence<Count...>) {
+  (void)((count == Count + 1 &&
+          accumulate_rows_of<Simd, Strip, Count + 1>(first, last, partial, ys, m, p, tables, codes,
+                                                     scale, subtract)) ||
          ...);
 }
 
-/// Every output row's table codes for one plan and register type: row a of batch b finds the
-/// entry of group b * batch + k through codes[(b * m + a) * base_batch_limit + k]. Kept per thread
-/// for the last plan seen, so that a run of transforms of one size computes them once; a plan is
-/// recognised by its codes, compared in full.
-template <class Reg>
+/// Every output row's table codes for one plan, register type and strip: row a of batch b finds
+/// the entry of group b * batch + k through codes[(b * m + a) * base_batch_limit + k]. Kept per
+/// thread for the last plan seen, so that a run of transforms of one size computes them once; a
+/// plan is recognised by its codes, compared in full.
+template <class Reg, std::size_t Strip>
 struct base_codes {
-  using layout = base_table_layout<Reg>;
+  using layout = base_table_layout<Reg, Strip>;
   std::vector<std::uint8_t> plan_codes;
   std::size_t order = 0, group = 0;
   std::vector<typename layout::code> codes;
@@ -639,7 +698,7 @@ struct base_codes {
       for (std::size_t a = 0; a < m; ++a) {
         // Bit 7 of a plan code (negate) selects the upper half of a slot.
         const std::size_t code = plan.codes[grp * m + a];
-        const std::size_t entry = (code & 0x7f) + ((code >> 7) << (group - 1));
+        const std::size_t entry = (code & 0x7f) + (code >> 7) * (layout::slot_entries / 2);
         codes[(grp / batch * m + a) * base_batch_limit + grp % batch] =
             static_cast<typename layout::code>(entry * sizeof(Reg) / layout::code_scale);
       }
@@ -658,74 +717,128 @@ struct simd_lanes {
   typedef T reg __attribute__((vector_size(Lanes * sizeof(T))));
 };
 
-/// apply_base for chunks of p = a multiple of the register width: the contract of
+/// Asks for the columns that the batch after [.., next_first) will load: those of the next
+/// groups in this strip, or of the first groups in the next strip. Rows that stream from memory
+/// (fwht_rows) otherwise wait for them at every batch, and the lookups of this batch give them time
+/// to arrive: 4096 rows of 172 * 64 took 24% less time. A paired base's differences half finds them
+/// in cache, where its sums half left them, and skips this (each prefetch takes a load slot, and
+/// the lookups are bound by loads).
+template <std::size_t StripLanes, class T>
+ROTQ_FORCEINLINE void prefetch_next_columns(const T* z, std::size_t m, std::size_t p,
+                                            std::size_t g, std::size_t s, std::size_t next_first,
+                                            std::size_t groups, std::size_t batch,
+                                            const base_input<T>& input) {
+  if (input.differences) return;
+  const bool same_strip = next_first < groups;
+  const std::size_t strip = same_strip ? s : s + StripLanes;
+  const std::size_t first_column = same_strip ? next_first * g : 0;
+  if (strip >= p) return;
+  const std::size_t end = std::min(m, first_column + batch * g);
+  for (std::size_t b = first_column; b < end; ++b) {
+    __builtin_prefetch(z + strip + b * p);
+    if (input.twin != 0) __builtin_prefetch(z + strip + b * p + input.twin);
+  }
+}
+
+/// apply_base for chunks of p = a multiple of Strip registers: the contract of
 /// apply_base_portable without `sums`.
 ///
-/// For one strip of `width` lanes and a batch of column groups, each group's signed sums form a
-/// table of 2 * 2^(g-1) registers, the negated sums in the upper half, so that every (row, group)
-/// pair costs one load and one addition and no branch on the sign. A batch is as many groups as
-/// fit in half of L1; each output row is read and written once per batch. The tables live in
-/// aligned scratch memory.
-template <class Simd>
+/// For one strip of Strip registers and a batch of column groups, each group's signed sums form
+/// a table of 2 * 2^(g-1) registers per register of the strip, the negated sums in the upper
+/// half, so that every (row, group) pair costs one code and, per register, one load and one
+/// addition, and no branch on the sign. A batch is as many groups as fit in half of L1; each
+/// output row is read and written once per batch. The tables live in aligned scratch memory.
+template <class Simd, std::size_t Strip>
 ROTQ_FORCEINLINE void apply_base_strips(const base_group_plan& plan, const typename Simd::scalar* z,
                                         typename Simd::scalar* y, std::size_t p,
-                                        typename Simd::scalar scale) {
+                                        typename Simd::scalar scale,
+                                        const base_input<typename Simd::scalar>& input) {
   using T = typename Simd::scalar;
   using reg = typename Simd::reg;
-  using layout = base_table_layout<reg>;
+  using layout = base_table_layout<reg, Strip>;
   constexpr std::size_t width = simd_width<reg>;
-  constexpr std::size_t slot = layout::slot_entries * width;  // elements per group and strip
+  constexpr std::size_t slot = layout::slot_entries * width;  // elements per group and register
   const std::size_t m = plan.order, g = plan.group, groups = plan.groups;
-  const std::size_t half = std::size_t{1} << (g - 1);  // sums per group, before negation
   const std::size_t batch = std::min(groups, layout::batch);
-  thread_local base_codes<reg> cache;
+  thread_local base_codes<reg, Strip> cache;
   const base_code<reg>* codes = cache.update(plan);
-  T* tables = simd_scratch<T, base_tables>(batch * slot);
-  T* partial = simd_scratch<T, base_partial_sums>(m * width);
+  T* tables = simd_scratch<T, base_tables>(batch * Strip * slot);
+  T* partial = simd_scratch<T, base_partial_sums>(m * Strip * width);
 
   reg scale_lanes;
   simd_broadcast(scale_lanes, scale);
-  for (std::size_t s = 0; s < p; s += width)
+  for (std::size_t s = 0; s < p; s += Strip * width)
     for (std::size_t first = 0; first < groups; first += batch) {
       const std::size_t count = std::min(batch, groups - first);
       for (std::size_t k = 0; k < count; ++k) {
         const std::size_t b0 = (first + k) * g;
-        build_signed_sums_of<Simd>(std::min(g, m - b0), tables + k * slot, z + s, p, b0, half,
-                                   std::make_index_sequence<max_base_group>());
+        for (std::size_t r = 0; r < Strip; ++r)
+          build_signed_sums_of<Simd>(std::min(g, m - b0), tables + (k * Strip + r) * slot,
+                                     z + s + r * width, p, b0, input,
+                                     std::make_index_sequence<max_base_group>());
       }
-      accumulate_rows_of_count<Simd>(count, first == 0, first + count == groups, partial, y + s,
-                                     m, p, tables, codes + first / batch * m * base_batch_limit,
-                                     scale_lanes, std::make_index_sequence<layout::batch>());
+      prefetch_next_columns<Strip * width>(z, m, p, g, s, first + count, groups, batch, input);
+      accumulate_rows_of_count<Simd, Strip>(
+          count, first == 0, first + count == groups, partial, y + s, m, p, tables,
+          codes + first / batch * m * base_batch_limit, scale_lanes,
+          input.subtract == nullptr ? nullptr : input.subtract + s,
+          std::make_index_sequence<layout::batch>());
     }
 }
 
 template <class T, std::size_t Log2Lanes>
 ROTQ_FORCEINLINE bool apply_base_of_lanes(const base_group_plan& plan, const T* z, T* y,
-                                          std::size_t p, T scale) {
-  apply_base_strips<simd_lanes<T, std::size_t{1} << Log2Lanes>>(plan, z, y, p, scale);
+                                          std::size_t p, T scale, const base_input<T>& input) {
+  apply_base_strips<simd_lanes<T, std::size_t{1} << Log2Lanes>, 1>(plan, z, y, p, scale, input);
   return true;
 }
 
 /// apply_base_strips on registers of exactly p lanes, for p below the back end's width.
 template <class T, std::size_t... Log2Lanes>
 ROTQ_FORCEINLINE void apply_base_narrow(const base_group_plan& plan, const T* z, T* y,
-                                        std::size_t p, T scale, std::index_sequence<Log2Lanes...>) {
+                                        std::size_t p, T scale, const base_input<T>& input,
+                                        std::index_sequence<Log2Lanes...>) {
   (void)((p == std::size_t{1} << Log2Lanes &&
-          apply_base_of_lanes<T, Log2Lanes>(plan, z, y, p, scale)) ||
+          apply_base_of_lanes<T, Log2Lanes>(plan, z, y, p, scale, input)) ||
          ...);
 }
 
+/// apply_base_strips on the widest strips that p allows; chunks shorter than a register use
+/// registers of p lanes.
+template <class Simd>
+ROTQ_FORCEINLINE void apply_base_to(const base_group_plan& plan, const typename Simd::scalar* z,
+                                    typename Simd::scalar* y, std::size_t p,
+                                    typename Simd::scalar scale,
+                                    const base_input<typename Simd::scalar>& input) {
+  constexpr std::size_t width = simd_width<typename Simd::reg>;
+  if (p % (base_strip_registers * width) == 0)
+    apply_base_strips<Simd, base_strip_registers>(plan, z, y, p, scale, input);
+  else if (p >= width)
+    apply_base_strips<Simd, 1>(plan, z, y, p, scale, input);
+  else
+    apply_base_narrow(plan, z, y, p, scale, input, std::make_index_sequence<log2_of(width)>());
+}
+
 /// The contract of apply_base_portable, vectorised over the p lanes of the chunks; `sums` is not
-/// needed (see apply_base_strips). Chunks shorter than a register use registers of p lanes.
+/// needed (see apply_base_strips).
 template <class Simd>
 ROTQ_FORCEINLINE void apply_base_simd(const base_group_plan& plan, const typename Simd::scalar* z,
                                       typename Simd::scalar* y, std::size_t p,
                                       typename Simd::scalar scale) {
-  constexpr std::size_t width = simd_width<typename Simd::reg>;
-  if (p >= width)
-    apply_base_strips<Simd>(plan, z, y, p, scale);
-  else
-    apply_base_narrow(plan, z, y, p, scale, std::make_index_sequence<log2_of(width)>());
+  apply_base_to<Simd>(plan, z, y, p, scale, {});
+}
+
+/// The contract of apply_paired_base_portable without `sums`: each half of y in one pass, the
+/// sums and differences of z's halves formed as the tables are built and the -2 z terms added as
+/// the rows are written.
+template <class Simd>
+ROTQ_FORCEINLINE void apply_paired_base_simd(const base_group_plan& plan,
+                                             const typename Simd::scalar* z,
+                                             typename Simd::scalar* y, std::size_t p,
+                                             typename Simd::scalar scale) {
+  const std::size_t half = plan.order * p;
+  apply_base_to<Simd>(plan, z, y, p, scale, {half, false, z + half});
+  apply_base_to<Simd>(plan, z, y + half, p, scale, {half, true, z});
 }
 
 }  // namespace detail

@@ -5,7 +5,7 @@
 // additions done naively. rotq groups the columns g at a time ("four Russians"): for each group
 // it forms the 2^(g-1) signed sums z_b0 +- z_b1 +- ... once, after which every output row takes a
 // single precomputed sum per group. That is ceil(m/g) * (2^(g-1) + m) additions instead of m^2:
-// for m = 172 (g = 7), 5900 instead of 29584.
+// for m = 172 (g = 5), 6580 instead of 29584.
 
 #include <algorithm>
 #include <cstddef>
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "rotq/detail/hadamard_constructions.hpp"
+#include "rotq/detail/hadamard_pairs.hpp"
 
 namespace rotq {
 namespace detail {
@@ -28,17 +29,20 @@ struct base_group_plan {
   std::vector<std::uint8_t> codes;
 };
 
-/// The largest column group: its 2^(g-1) signed sums and their negations fill 64 registers, so
-/// that the SIMD kernels address an entry with a one-byte code (fwht_simd.hpp).
-constexpr std::size_t max_base_group = 6;
+/// The largest column group: its 2^(g-1) signed sums and their negations fill 32 registers, which
+/// the SIMD kernels address with a one-byte code (fwht_simd.hpp). Larger groups save lookups but
+/// cost more table stores than they save: 6 was 3-11% slower for m = 108, 148 and 172.
+constexpr std::size_t max_base_group = 5;
 
-/// The cheapest group size for order m: minimises ceil(m/g) * (2^(g-1) + m) over
-/// g = 1..max_base_group.
+/// The cheapest group size for order m as the SIMD kernels spend time: each group stores 2^g
+/// registers (its sums and their negations) and each output row loads one of them, and a store
+/// costs about as much as a load (one store and two loads per cycle, but the loads contend for
+/// L1 banks). Minimises ceil(m/g) * (2^g + m) over g = 1..max_base_group.
 inline std::size_t best_group_size(std::size_t m) {
-  std::size_t best = 1, best_cost = m * m + m;
-  for (std::size_t g = 2; g <= max_base_group && g <= m; ++g) {
-    const std::size_t cost = (m + g - 1) / g * ((std::size_t{1} << (g - 1)) + m);
-    if (cost < best_cost) {
+  std::size_t best = 1, best_cost = 0;
+  for (std::size_t g = 1; g <= max_base_group && g <= m; ++g) {
+    const std::size_t cost = (m + g - 1) / g * ((std::size_t{1} << g) + m);
+    if (g == 1 || cost < best_cost) {
       best = g;
       best_cost = cost;
     }
@@ -68,18 +72,22 @@ inline base_group_plan make_base_group_plan(const sign_matrix& h, std::size_t m,
   return plan;
 }
 
-/// H_m, its signs and the plans for both orientations.
+/// H_m, its signs and the plans for both orientations. Where H_m has the paired form
+/// (hadamard_pairs.hpp) the plans apply its quarter A and A^T, of order m / 2, instead.
 struct hadamard_base {
   std::size_t order = 0;
   sign_matrix signs;           ///< m * m, row-major
-  base_group_plan forward;     ///< applies H_m
-  base_group_plan transposed;  ///< applies H_m^T
+  bool paired = false;         ///< H_m = [[A, A - 2I], [A - 2I, -A]]
+  base_group_plan forward;     ///< applies H_m (A when paired)
+  base_group_plan transposed;  ///< applies H_m^T (A^T when paired)
 
   hadamard_base(std::size_t m, sign_matrix h)
-      : order(m),
-        signs(std::move(h)),
-        forward(make_base_group_plan(signs, m, false)),
-        transposed(make_base_group_plan(signs, m, true)) {}
+      : order(m), signs(std::move(h)), paired(has_paired_form(signs, m)) {
+    const sign_matrix& planned = paired ? paired_quarter(signs, m) : signs;
+    const std::size_t planned_order = paired ? m / 2 : m;
+    forward = make_base_group_plan(planned, planned_order, false);
+    transposed = make_base_group_plan(planned, planned_order, true);
+  }
 };
 
 /// y_a = scale * sum_b M[a][b] z_b for the chunks z_b = z + b * p (b < m) and y_a = y + a * p,
@@ -130,6 +138,20 @@ void apply_base_portable(const base_group_plan& plan, const T* z, T* y, std::siz
   }
   if (scale != T(1))
     for (std::size_t i = 0; i < m * p; ++i) y[i] *= scale;
+}
+
+/// y = scale * H z for a paired base H = [[A, A - 2I], [A - 2I, -A]] and the 2 h chunks of p at z
+/// (h = plan.order, `plan` applying A or A^T): split, A on each half, join (hadamard_pairs.hpp).
+/// `sums` needs 2 h p + 2^(g-1) p elements. z and y must not overlap.
+template <class T>
+void apply_paired_base_portable(const base_group_plan& plan, const T* z, T* y, std::size_t p,
+                                T scale, T* sums) {
+  const std::size_t half = plan.order * p;
+  T* halves = sums;
+  paired_split_portable(z, halves, half);
+  apply_base_portable(plan, halves, y, p, T(1), halves + 2 * half);
+  apply_base_portable(plan, halves + half, y + half, p, T(1), halves + 2 * half);
+  paired_join_portable(y, z, y, half, scale);
 }
 
 }  // namespace detail

@@ -98,8 +98,10 @@ public:
 private:
   static sign_matrix construct(std::size_t m) {
     if (m > max_constructed_base_order) return {};
-    if (paley1_reaches(m)) return paley1(m);
+    // Paley II first: its matrices have the paired form, which fwht applies in half the work
+    // (hadamard_pairs.hpp).
     if (paley2_reaches(m)) return paley2(m);
+    if (paley1_reaches(m)) return paley1(m);
     if (const block_circulant_design* design = find_block_circulant_design(m))
       return block_circulant(*design);
     if (miyamoto_reaches(m)) return miyamoto(m, construct_whole(m / 4 - 1));
