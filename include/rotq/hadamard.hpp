@@ -8,7 +8,6 @@
 
 #include <Eigen/Core>
 
-#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -163,7 +162,7 @@ T* thread_scratch(std::size_t count) {
 /// paired base the sums and differences of its halves (apply_paired_base_portable).
 inline std::size_t fwht_scratch_size(const fwht_shape& shape) {
   if (shape.m == 1) return 0;
-  const std::size_t group = std::max(shape.base->forward.group, shape.base->transposed.group);
+  const std::size_t group = shape.base->forward.group;  // the transposed plan's order is the same
   return (shape.base->paired ? 2 : 1) * shape.n + (std::size_t{1} << (group - 1)) * shape.p;
 }
 

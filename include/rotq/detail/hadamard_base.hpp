@@ -83,8 +83,14 @@ struct hadamard_base {
 
   hadamard_base(std::size_t m, sign_matrix h)
       : order(m), signs(std::move(h)), paired(has_paired_form(signs, m)) {
-    const sign_matrix& planned = paired ? paired_quarter(signs, m) : signs;
-    const std::size_t planned_order = paired ? m / 2 : m;
+    if (paired)
+      plan_both(paired_quarter(signs, m), m / 2);
+    else
+      plan_both(signs, m);
+  }
+
+private:
+  void plan_both(const sign_matrix& planned, std::size_t planned_order) {
     forward = make_base_group_plan(planned, planned_order, false);
     transposed = make_base_group_plan(planned, planned_order, true);
   }
