@@ -2,13 +2,15 @@
 // set this CPU and build offer (rotq::isa_available) is selected with rotq::set_isa in turn and
 // checked against references that do not use the kernels (the dense hadamard_matrix in double,
 // or H_n e_j from its definition where the dense matrix is too large) and against the portable
-// kernels, bitwise: every back end performs the same additions in the same order.
+// kernels, bitwise: every back end performs the same additions in the same order. The AVX-512
+// kernels also run on emulated 512-bit registers, so that a machine without AVX-512 tests them.
 
 #include <rotq/hadamard.hpp>
 #include <rotq/isa.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -141,6 +143,68 @@ const std::vector<std::size_t> kBaseSizes = {
     96,    160,   1376,                                                                     // p = 8
     320,   2752,  5504,  768,   3072,                       // 16-256
     12288, 10240, 14336, 13824, 11008, 18944, 5120, 6656};  // >= 128
+
+#if ROTQ_HAS_X86_DISPATCH
+// The AVX-512 back end's kernels with its register width, register budget and table layout, on
+// 512-bit GNU vectors that the compiler emulates with the instructions this test is built for: so
+// they run on machines without AVX-512 too. Only their inline assembly is left out (the FMAs and
+// vmovsldup / vmovshdup, which round as the additions that replace them).
+template <class T>
+struct emulated_avx512_fwht : rotq::detail::avx512_fwht<T> {
+  static constexpr bool inline_assembly = false;
+};
+
+template <class T>
+void emulated_sylvester(const T* in, T* out, std::size_t log2n, std::size_t count, T scale) {
+  rotq::detail::sylvester_simd<emulated_avx512_fwht<T>>(in, out, log2n, count, scale);
+}
+
+template <class T>
+void emulated_apply_base(const rotq::detail::base_group_plan& plan, const T* z, T* y,
+                         std::size_t p, T scale, T* /*sums*/) {
+  rotq::detail::apply_base_simd<emulated_avx512_fwht<T>>(plan, z, y, p, scale);
+}
+
+template <class T>
+void emulated_apply_paired_base(const rotq::detail::base_group_plan& plan, const T* z, T* y,
+                                std::size_t p, T scale, T* /*sums*/) {
+  rotq::detail::apply_paired_base_simd<emulated_avx512_fwht<T>>(plan, z, y, p, scale);
+}
+
+template <class T>
+const rotq::detail::fwht_kernels<T>& emulated_avx512_kernels() {
+  static const rotq::detail::fwht_kernels<T> kernels{
+      &emulated_sylvester<T>, &emulated_apply_base<T>, &emulated_apply_paired_base<T>};
+  return kernels;
+}
+
+// H_n x (or H_n^T x) by one back end's kernels, for x placed `offset` elements past a cache line.
+template <class T>
+std::vector<T> transformed_by(const rotq::detail::fwht_kernels<T>& kernels,
+                              const std::vector<T>& x, bool transposed, std::size_t offset) {
+  namespace detail = rotq::detail;
+  const detail::fwht_shape shape = detail::resolve_fwht_shape(x.size());
+  std::vector<T> work(detail::fwht_scratch_size(shape) + detail::cache_line_slack<T>);
+  std::vector<T> buffer(x.size() + detail::cache_line_slack<T> + offset);
+  T* at = detail::cache_line_aligned(buffer.data()) + offset;
+  std::copy(x.begin(), x.end(), at);
+  detail::fwht_compute(kernels, at, shape, rotq::normalization::orthonormal, transposed,
+                       detail::cache_line_aligned(work.data()));
+  return std::vector<T>(at, at + x.size());
+}
+
+template <class T>
+void check_emulated_avx512(std::size_t n, unsigned seed) {
+  const std::vector<T> x = gaussian<T>(n, seed);
+  for (bool transposed : {false, true})
+    for (std::size_t offset : {std::size_t{0}, std::size_t{1}}) {
+      CAPTURE(n, sizeof(T), transposed, offset);
+      CHECK(bitwise_equal(
+          transformed_by(emulated_avx512_kernels<T>(), x, transposed, offset),
+          transformed_by(rotq::detail::portable_fwht_kernels<T>(), x, transposed, offset)));
+    }
+}
+#endif
 
 }  // namespace
 
@@ -322,6 +386,21 @@ TEST_CASE("transforms in several threads at once give each thread's own results"
     }
   }
 }
+
+#if ROTQ_HAS_X86_DISPATCH
+TEST_CASE("the AVX-512 kernels on emulated 512-bit registers equal the portable kernels bitwise",
+          "[fwht_isa]") {
+  // Every schedule of the AVX-512 back end (leaf passes of 16 registers, strips of 32 lanes, chunks
+  // shorter than its registers) runs here whether or not this CPU has AVX-512.
+  std::vector<std::size_t> sizes;
+  for (std::size_t n = 1; n <= (std::size_t{1} << 18); n *= 2) sizes.push_back(n);
+  sizes.insert(sizes.end(), kBaseSizes.begin(), kBaseSizes.end());
+  for (std::size_t n : sizes) {
+    check_emulated_avx512<float>(n, 30);
+    check_emulated_avx512<double>(n, 31);
+  }
+}
+#endif
 
 TEST_CASE("an instruction set the CPU or build lacks is refused", "[fwht_isa][errors]") {
   for (rotq::isa which : {rotq::isa::avx2, rotq::isa::avx512}) {

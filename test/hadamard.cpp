@@ -307,7 +307,8 @@ TEST_CASE("concurrent first use of a base order builds it once and transforms co
   const Eigen::VectorXd x = random_vector(n, 4);
   std::vector<Eigen::VectorXd> results(4, x);
   std::vector<std::thread> threads;
-  for (auto& r : results) threads.emplace_back([&r, n] { rotq::fwht(r.data(), n); });
+  for (auto& r : results)
+    threads.emplace_back([&r] { rotq::fwht(r.data(), std::size_t(r.size())); });
   for (auto& t : threads) t.join();
   const Eigen::VectorXd expected = rotq::hadamard_matrix(n) * x;
   for (const auto& r : results) CHECK((r - expected).cwiseAbs().maxCoeff() < 1e-12);

@@ -166,10 +166,11 @@ inline std::size_t fwht_scratch_size(const fwht_shape& shape) {
   return (shape.base->paired ? 2 : 1) * shape.n + (std::size_t{1} << (group - 1)) * shape.p;
 }
 
-/// x <- H_n x (or H_n^T x) for float / double, with `work` of fwht_scratch_size elements.
+/// x <- H_n x (or H_n^T x) for float / double with one back end's kernels (active_fwht_kernels
+/// but in the tests), with `work` of fwht_scratch_size elements.
 template <class T>
-void fwht_compute(T* x, const fwht_shape& shape, normalization norm, bool transposed, T* work) {
-  const auto& kernels = active_fwht_kernels<T>();
+void fwht_compute(const fwht_kernels<T>& kernels, T* x, const fwht_shape& shape,
+                  normalization norm, bool transposed, T* work) {
   const T scale =
       norm == normalization::orthonormal ? T(1 / std::sqrt(static_cast<double>(shape.n))) : T(1);
   if (shape.m == 1) {
@@ -196,16 +197,19 @@ void fwht_rows_dispatch(matrix_view<T> x, normalization norm, bool transposed) {
   // `work` starts on a cache line: the SIMD kernels store whole registers into it.
   if constexpr (is_compute_type<T>) {
     T* work = cache_line_aligned(thread_scratch<T>(fwht_scratch_size(shape) + cache_line_slack<T>));
-    for (std::size_t r = 0; r < x.rows; ++r) fwht_compute(x.row(r), shape, norm, transposed, work);
+    const fwht_kernels<T>& kernels = active_fwht_kernels<T>();
+    for (std::size_t r = 0; r < x.rows; ++r)
+      fwht_compute(kernels, x.row(r), shape, norm, transposed, work);
   } else {
     // Storage types: widen each row to float, transform in float, round back once.
     float* work = cache_line_aligned(
         thread_scratch<float>(fwht_scratch_size(shape) + n + cache_line_slack<float>));
     float* row = work + fwht_scratch_size(shape);
+    const fwht_kernels<float>& kernels = active_fwht_kernels<float>();
     for (std::size_t r = 0; r < x.rows; ++r) {
       T* xr = x.row(r);
       for (std::size_t i = 0; i < n; ++i) row[i] = static_cast<float>(xr[i]);
-      fwht_compute(row, shape, norm, transposed, work);
+      fwht_compute(kernels, row, shape, norm, transposed, work);
       for (std::size_t i = 0; i < n; ++i) xr[i] = static_cast<T>(row[i]);
     }
   }

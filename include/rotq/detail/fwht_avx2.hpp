@@ -23,6 +23,7 @@ struct avx2_fwht {
   static constexpr std::size_t pass_registers = 8;
   // Zen 3 adds on two pipes and multiplies on two others.
   static constexpr bool split_butterflies = true;
+  static constexpr bool inline_assembly = true;  // FMAs and vmovs(l|h)dup as written
 };
 
 /// sylvester_chunks_portable's contract on AVX2 + FMA; call only where isa_available(isa::avx2).

@@ -24,6 +24,7 @@ struct avx512_fwht {
   // Zen 4 has separate add and FMA pipes as Zen 3 does; on Intel cores both kinds share the same
   // two ports and the split costs nothing.
   static constexpr bool split_butterflies = true;
+  static constexpr bool inline_assembly = true;  // FMAs and vmovs(l|h)dup as written
 };
 
 /// sylvester_chunks_portable's contract on AVX-512; call only where isa_available(isa::avx512).

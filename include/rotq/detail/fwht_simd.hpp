@@ -36,6 +36,12 @@ using simd_lane = std::remove_cv_t<std::remove_reference_t<decltype(std::declval
 template <class Reg>
 constexpr std::size_t simd_width = sizeof(Reg) / sizeof(simd_lane<Reg>);
 
+#if defined(__clang__)
+constexpr bool compiler_is_clang = true;
+#else
+constexpr bool compiler_is_clang = false;
+#endif
+
 constexpr std::size_t log2_of(std::size_t power_of_two) {
   std::size_t log2 = 0;
   while ((std::size_t{1} << log2) < power_of_two) ++log2;
@@ -87,27 +93,33 @@ ROTQ_FORCEINLINE void swap_lanes(Reg& v, std::index_sequence<Lane...>) {
 
 // acc += a * b and acc -= a * b with one rounding, as FMA instructions. Compilers otherwise split
 // them (GCC in ISO mode does not contract) or fold a multiplication by a known 1 away; both undo
-// the point, which is to use the multiply pipes for additions.
-template <class Reg>
+// the point, which is to use the multiply pipes for additions. Every b here is +-1, so a * b is
+// exact and a back end without inline assembly (Simd::inline_assembly false: registers the
+// compiler emulates, as the tests' do) gets the same result from a multiplication and an addition.
+template <class Simd, class Reg = typename Simd::reg>
 ROTQ_FORCEINLINE void multiply_add(Reg& acc, const Reg& a, const Reg& b) {
 #if defined(__clang__)
 #pragma clang fp contract(fast)
   acc = a * b + acc;
 #else
-  if constexpr (sizeof(simd_lane<Reg>) == 4)
+  if constexpr (!Simd::inline_assembly)
+    acc = a * b + acc;
+  else if constexpr (sizeof(simd_lane<Reg>) == 4)
     asm("vfmadd231ps {%2, %1, %0|%0, %1, %2}" : "+v"(acc) : "v"(a), "v"(b));
   else
     asm("vfmadd231pd {%2, %1, %0|%0, %1, %2}" : "+v"(acc) : "v"(a), "v"(b));
 #endif
 }
 
-template <class Reg>
+template <class Simd, class Reg = typename Simd::reg>
 ROTQ_FORCEINLINE void multiply_subtract(Reg& acc, const Reg& a, const Reg& b) {
 #if defined(__clang__)
 #pragma clang fp contract(fast)
   acc = acc - a * b;
 #else
-  if constexpr (sizeof(simd_lane<Reg>) == 4)
+  if constexpr (!Simd::inline_assembly)
+    acc = acc - a * b;
+  else if constexpr (sizeof(simd_lane<Reg>) == 4)
     asm("vfnmadd231ps {%2, %1, %0|%0, %1, %2}" : "+v"(acc) : "v"(a), "v"(b));
   else
     asm("vfnmadd231pd {%2, %1, %0|%0, %1, %2}" : "+v"(acc) : "v"(a), "v"(b));
@@ -136,12 +148,12 @@ struct butterfly_constants {
 
 /// (a, b) <- (a + b, a - b), on the add pipes or, as a + b = fma(b, 1, a) and a - b = fnma(b, 1, a)
 /// with the same roundings, on the multiply pipes: Zen cores have two of each kind.
-template <class Reg>
+template <class Simd, class Reg = typename Simd::reg>
 ROTQ_FORCEINLINE void butterfly(Reg& a, Reg& b, const Reg& one, bool on_multiply_pipes) {
   if (on_multiply_pipes) {
     Reg sum = a, difference = a;
-    multiply_add(sum, b, one);
-    multiply_subtract(difference, b, one);
+    multiply_add<Simd>(sum, b, one);
+    multiply_subtract<Simd>(difference, b, one);
     a = sum;
     b = difference;
   } else {
@@ -154,11 +166,7 @@ ROTQ_FORCEINLINE void butterfly(Reg& a, Reg& b, const Reg& one, bool on_multiply
 /// Whether sending butterflies to the multiply pipes pays with this compiler: GCC 12 emits the
 /// FMAs as written (inline assembly), clang 14 forms them by contraction and lost 2% with them
 /// (docs/performance.md).
-#if defined(__clang__)
-constexpr bool multiply_pipe_butterflies_pay = false;
-#else
-constexpr bool multiply_pipe_butterflies_pay = true;
-#endif
+constexpr bool multiply_pipe_butterflies_pay = !compiler_is_clang;
 
 /// The stages of S_R across R registers (lane i of register j is element j * width + i of a
 /// block, or element j * stride + i of a strided one). Every `MultiplyEvery`-th butterfly of the
@@ -169,40 +177,41 @@ ROTQ_FORCEINLINE void butterflies_across(typename Simd::reg (&r)[R],
                                          const butterfly_constants<typename Simd::reg>& c) {
   constexpr bool split =
       Simd::split_butterflies && multiply_pipe_butterflies_pay && MultiplyEvery > 0;
+  // Shift-free bounds, as ROTQ_UNROLL asks.
   ROTQ_UNROLL
-  for (std::size_t stage = 0; (std::size_t{1} << stage) < R; ++stage) {
-    const std::size_t h = std::size_t{1} << stage;
+  for (std::size_t stage = 0, h = 1; h < R; ++stage, h *= 2) {
     ROTQ_UNROLL
     for (std::size_t b = 0; b < R / 2; ++b) {
       const std::size_t j = b / h * 2 * h + b % h, k = stage * (R / 2) + b;
-      butterfly(r[j], r[j + h], c.one, split && (k + 1) % (split ? MultiplyEvery : 1) == 0);
+      butterfly<Simd>(r[j], r[j + h], c.one, split && (k + 1) % (split ? MultiplyEvery : 1) == 0);
     }
   }
 }
 
 /// Stage h = Distance inside one register: swap the partner lanes, then one FMA with the lane
 /// signs gives a + b in the lower lane of each pair and a - b in the upper one.
-template <std::size_t Distance, class Reg>
+template <class Simd, std::size_t Distance, class Reg = typename Simd::reg>
 ROTQ_FORCEINLINE void butterflies_within_stage(Reg& v, const Reg& signs) {
   Reg partner = v;
   swap_lanes<Distance>(partner, std::make_index_sequence<simd_width<Reg>>());
-  multiply_add(partner, v, signs);
+  multiply_add<Simd>(partner, v, signs);
   v = partner;
 }
 
 /// Stage h = Distance in each of R registers.
-template <std::size_t Distance, class Reg, std::size_t R>
+template <class Simd, std::size_t Distance, std::size_t R, class Reg = typename Simd::reg>
 ROTQ_FORCEINLINE void butterflies_within_stage_of_each(Reg (&r)[R], const Reg& signs) {
   ROTQ_UNROLL
-  for (std::size_t k = 0; k < R; ++k) butterflies_within_stage<Distance>(r[k], signs);
+  for (std::size_t k = 0; k < R; ++k) butterflies_within_stage<Simd, Distance>(r[k], signs);
 }
 
 /// Stages h = 2^Stage inside each register, stage by stage over R registers (independent work
 /// between dependent shuffles and FMAs).
-template <class Reg, std::size_t R, std::size_t... Stage>
-ROTQ_FORCEINLINE void butterflies_within(Reg (&r)[R], const butterfly_constants<Reg>& c,
+template <class Simd, std::size_t R, std::size_t... Stage>
+ROTQ_FORCEINLINE void butterflies_within(typename Simd::reg (&r)[R],
+                                         const butterfly_constants<typename Simd::reg>& c,
                                          std::index_sequence<Stage...>) {
-  (butterflies_within_stage_of_each<std::size_t{1} << Stage>(r, c.signs[Stage]), ...);
+  (butterflies_within_stage_of_each<Simd, std::size_t{1} << Stage>(r, c.signs[Stage]), ...);
 }
 
 /// The in-register stages after the first: 1, 2, ..., Count - 1.
@@ -214,21 +223,23 @@ constexpr std::index_sequence<(Stage + 1)...> later_stages(std::index_sequence<S
 /// v <- stage h = 1 of the `width` elements at `from`, done while loading them. For float the
 /// even and odd lanes come duplicated straight from memory (vmovsldup, vmovshdup: loads, no
 /// shuffle), and one FMA with the lane signs makes even + odd and even - odd, rounded as a + b and
-/// a - b; this spares the leaf pass one shuffle per register. Other types swap lanes in a register.
-template <class Reg>
+/// a - b; this spares the leaf pass one shuffle per register. Other types, back ends without
+/// inline assembly, and clang swap lanes in a register (clang checks an asm operand's size against
+/// the template's own target, not the back end's it is inlined into, and refuses 64 bytes).
+template <class Simd, class Reg = typename Simd::reg>
 ROTQ_FORCEINLINE void load_first_stage(Reg& v, const simd_lane<Reg>* from, const Reg& signs) {
-  if constexpr (sizeof(simd_lane<Reg>) == 4) {
+  if constexpr (sizeof(simd_lane<Reg>) == 4 && Simd::inline_assembly && !compiler_is_clang) {
     typedef simd_lane<Reg> unaligned
         __attribute__((vector_size(sizeof(Reg)), aligned(alignof(simd_lane<Reg>)), may_alias));
     const unaligned& memory = *reinterpret_cast<const unaligned*>(from);
     Reg even, odd;
     asm("vmovsldup %1, %0" : "=v"(even) : "m"(memory));
     asm("vmovshdup %1, %0" : "=v"(odd) : "m"(memory));
-    multiply_add(even, odd, signs);
+    multiply_add<Simd>(even, odd, signs);
     v = even;
   } else {
     simd_load(v, from);
-    butterflies_within_stage<1>(v, signs);
+    butterflies_within_stage<Simd, 1>(v, signs);
   }
 }
 
@@ -251,8 +262,9 @@ ROTQ_FORCEINLINE void leaf_pass(const typename Simd::scalar* in, typename Simd::
   for (std::size_t b = 0; b < n; b += R * width) {
     reg r[R];
     ROTQ_UNROLL
-    for (std::size_t k = 0; k < R; ++k) load_first_stage(r[k], in + b + k * width, c.signs[0]);
-    butterflies_within(r, c, later_stages(std::make_index_sequence<lane_stages - 1>()));
+    for (std::size_t k = 0; k < R; ++k)
+      load_first_stage<Simd>(r[k], in + b + k * width, c.signs[0]);
+    butterflies_within<Simd>(r, c, later_stages(std::make_index_sequence<lane_stages - 1>()));
     butterflies_across<Simd, leaf_multiply_every>(r, c);
     ROTQ_UNROLL
     for (std::size_t k = 0; k < R; ++k) {
@@ -524,11 +536,11 @@ ROTQ_FORCEINLINE bool build_signed_sums(typename Simd::scalar* entries,
     sum[0] += column;
     minus_twice[j - 1] = -(column + column);
   }
+  // Shift-free bounds, as ROTQ_UNROLL asks.
   ROTQ_UNROLL
-  for (std::size_t bit = 0; bit < low_bits; ++bit)
+  for (std::size_t bit = 0, top = 1; bit < low_bits; ++bit, top *= 2)
     ROTQ_UNROLL
-    for (std::size_t t = std::size_t{1} << bit; t < std::size_t{2} << bit; ++t)
-      sum[t] = sum[t - (std::size_t{1} << bit)] + minus_twice[bit];
+    for (std::size_t t = top; t < 2 * top; ++t) sum[t] = sum[t - top] + minus_twice[bit];
   ROTQ_UNROLL
   for (std::size_t t = 0; t < low; ++t) {
     simd_store(entries + t * width, sum[t]);
@@ -536,18 +548,20 @@ ROTQ_FORCEINLINE bool build_signed_sums(typename Simd::scalar* entries,
   }
   // Entries low * c + t (c = 1, 2, 3) flip the columns of the bits of c on top of entry t.
   static_assert(sums / low <= 4, "build_signed_sums forms at most four blocks of eight");
-  ROTQ_UNROLL
-  for (std::size_t t = 0; t < low && sums > low; ++t) {
-    const reg first = sum[t] + minus_twice[low_bits];
-    simd_store(entries + (low + t) * width, first);
-    simd_store(entries + (half + low + t) * width, -first);
-    if constexpr (sums / low == 4) {
-      const reg second = sum[t] + minus_twice[low_bits + 1];
-      const reg both = first + minus_twice[low_bits + 1];
-      simd_store(entries + (2 * low + t) * width, second);
-      simd_store(entries + (half + 2 * low + t) * width, -second);
-      simd_store(entries + (3 * low + t) * width, both);
-      simd_store(entries + (half + 3 * low + t) * width, -both);
+  if constexpr (sums > low) {
+    ROTQ_UNROLL
+    for (std::size_t t = 0; t < low; ++t) {
+      const reg first = sum[t] + minus_twice[low_bits];
+      simd_store(entries + (low + t) * width, first);
+      simd_store(entries + (half + low + t) * width, -first);
+      if constexpr (sums / low == 4) {
+        const reg second = sum[t] + minus_twice[low_bits + 1];
+        const reg both = first + minus_twice[low_bits + 1];
+        simd_store(entries + (2 * low + t) * width, second);
+        simd_store(entries + (half + 2 * low + t) * width, -second);
+        simd_store(entries + (3 * low + t) * width, both);
+        simd_store(entries + (half + 3 * low + t) * width, -both);
+      }
     }
   }
   return true;
