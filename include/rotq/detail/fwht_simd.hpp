@@ -79,16 +79,28 @@ ROTQ_FORCEINLINE void simd_broadcast(Reg& r, simd_lane<Reg> value) {
   for (std::size_t i = 0; i < simd_width<Reg>; ++i) r[i] = value;
 }
 
-/// v[i] <- v[i ^ Distance]: swaps neighbouring runs of Distance lanes.
-template <std::size_t Distance, class Reg, std::size_t... Lane>
-ROTQ_FORCEINLINE void swap_lanes(Reg& v, std::index_sequence<Lane...>) {
+/// v[i] <- v[Source_i].
+template <std::size_t... Source, class Reg>
+ROTQ_FORCEINLINE void select_lanes(Reg& v) {
 #if defined(__clang__)
-  v = __builtin_shufflevector(v, v, (Lane ^ Distance)...);
+  v = __builtin_shufflevector(v, v, Source...);
 #else
   using index = std::conditional_t<sizeof(simd_lane<Reg>) == 4, std::int32_t, std::int64_t>;
   typedef index index_vector __attribute__((vector_size(sizeof(Reg))));
-  v = __builtin_shuffle(v, index_vector{static_cast<index>(Lane ^ Distance)...});
+  v = __builtin_shuffle(v, index_vector{static_cast<index>(Source)...});
 #endif
+}
+
+/// v[i] <- v[i ^ Distance]: swaps neighbouring runs of Distance lanes.
+template <std::size_t Distance, class Reg, std::size_t... Lane>
+ROTQ_FORCEINLINE void swap_lanes(Reg& v, std::index_sequence<Lane...>) {
+  select_lanes<(Lane ^ Distance)...>(v);
+}
+
+/// v[2i] and v[2i + 1] <- v[2i + Odd]: the even (Odd = 0) or odd lanes, each twice.
+template <std::size_t Odd, class Reg, std::size_t... Lane>
+ROTQ_FORCEINLINE void duplicate_lanes(Reg& v, std::index_sequence<Lane...>) {
+  select_lanes<((Lane & ~std::size_t{1}) | Odd)...>(v);
 }
 
 // acc += a * b and acc -= a * b with one rounding, as FMA instructions. Compilers otherwise split
@@ -220,27 +232,39 @@ constexpr std::index_sequence<(Stage + 1)...> later_stages(std::index_sequence<S
   return {};
 }
 
-/// v <- stage h = 1 of the `width` elements at `from`, done while loading them. For float the
-/// even and odd lanes come duplicated straight from memory (vmovsldup, vmovshdup: loads, no
-/// shuffle), and one FMA with the lane signs makes even + odd and even - odd, rounded as a + b and
-/// a - b; this spares the leaf pass one shuffle per register. Other types, back ends without
-/// inline assembly, and clang swap lanes in a register (clang checks an asm operand's size against
-/// the template's own target, not the back end's it is inlined into, and refuses 64 bytes).
+/// v <- stage h = 1 of the `width` elements at `from`, done while loading them; `again` is `from`
+/// (see leaf_pass). For float the even and odd lanes come duplicated straight from memory
+/// (vmovsldup, vmovshdup: loads, no shuffle), and one FMA with the lane signs makes even + odd
+/// and even - odd, rounded as a + b and a - b; this spares the leaf pass one shuffle per register.
+/// GCC folds no load into those two shuffles, so it gets them as inline assembly (where the back
+/// end has real registers). clang refuses that assembly (it checks an asm operand's size against
+/// the template's own target, not the back end's it is inlined into) but folds each shuffle with
+/// a load of its own: the odd lanes come through `again`, which it cannot prove equal to `from`
+/// (it would merge the two loads, then shuffle in a register). Double, and GCC on emulated
+/// registers, swap lanes in a register.
 template <class Simd, class Reg = typename Simd::reg>
-ROTQ_FORCEINLINE void load_first_stage(Reg& v, const simd_lane<Reg>* from, const Reg& signs) {
-  if constexpr (sizeof(simd_lane<Reg>) == 4 && Simd::inline_assembly && !compiler_is_clang) {
+ROTQ_FORCEINLINE void load_first_stage(Reg& v, const simd_lane<Reg>* from,
+                                       const simd_lane<Reg>* again, const Reg& signs) {
+  constexpr bool single = sizeof(simd_lane<Reg>) == 4;
+  Reg even, odd;
+  if constexpr (single && compiler_is_clang) {
+    simd_load(even, from);
+    simd_load(odd, again);
+    duplicate_lanes<0>(even, std::make_index_sequence<simd_width<Reg>>());
+    duplicate_lanes<1>(odd, std::make_index_sequence<simd_width<Reg>>());
+  } else if constexpr (single && Simd::inline_assembly) {
     typedef simd_lane<Reg> unaligned
         __attribute__((vector_size(sizeof(Reg)), aligned(alignof(simd_lane<Reg>)), may_alias));
     const unaligned& memory = *reinterpret_cast<const unaligned*>(from);
-    Reg even, odd;
     asm("vmovsldup %1, %0" : "=v"(even) : "m"(memory));
     asm("vmovshdup %1, %0" : "=v"(odd) : "m"(memory));
-    multiply_add<Simd>(even, odd, signs);
-    v = even;
   } else {
     simd_load(v, from);
     butterflies_within_stage<Simd, 1>(v, signs);
+    return;
   }
+  multiply_add<Simd>(even, odd, signs);
+  v = even;
 }
 
 /// How many butterflies per one on the multiply pipes (0: none; see butterflies_across): none in
@@ -259,11 +283,14 @@ ROTQ_FORCEINLINE void leaf_pass(const typename Simd::scalar* in, typename Simd::
   using reg = typename Simd::reg;
   constexpr std::size_t width = simd_width<reg>;
   constexpr std::size_t lane_stages = butterfly_constants<reg>::lane_stages;
+  // `in` once more, opaque to the compiler, for load_first_stage.
+  const typename Simd::scalar* again = in;
+  asm("" : "+r"(again));
   for (std::size_t b = 0; b < n; b += R * width) {
     reg r[R];
     ROTQ_UNROLL
     for (std::size_t k = 0; k < R; ++k)
-      load_first_stage<Simd>(r[k], in + b + k * width, c.signs[0]);
+      load_first_stage<Simd>(r[k], in + b + k * width, again + b + k * width, c.signs[0]);
     butterflies_within<Simd>(r, c, later_stages(std::make_index_sequence<lane_stages - 1>()));
     butterflies_across<Simd, leaf_multiply_every>(r, c);
     ROTQ_UNROLL
