@@ -279,13 +279,21 @@ TEST_CASE("register_hadamard_base validates and then drives the transform", "[ha
   for (std::size_t j = 0; j < 12; ++j) std::swap(other[j], other[12 + j]);
   for (std::size_t i = 0; i < 12; ++i)
     other[i * 12 + 3] = static_cast<std::int8_t>(-other[i * 12 + 3]);
+  // A transform of the size first: rotq keeps the last size's shape per thread, and the
+  // replacement must still reach the next transform.
+  const Eigen::VectorXd x = random_vector(48, 2);
+  Eigen::VectorXd before = x;
+  rotq::fwht(before.data(), 48);
   rotq::register_hadamard_base(12, other);
   CHECK(rotq::hadamard_base_signs(12) == other);
-  const Eigen::VectorXd x = random_vector(48, 2);
   Eigen::VectorXd y = x;
   rotq::fwht(y.data(), 48);
   CHECK((y - rotq::hadamard_matrix(48) * x).cwiseAbs().maxCoeff() < 1e-12);
+  CHECK((y - before).cwiseAbs().maxCoeff() > 0.1);
   rotq::register_hadamard_base(12, original);  // restore for the rest of this process
+  Eigen::VectorXd again = x;
+  rotq::fwht(again.data(), 48);
+  CHECK(again == before);
 
   std::vector<std::int8_t> broken = original;
   broken[5] = static_cast<std::int8_t>(-broken[5]);

@@ -3,14 +3,17 @@
 
 #include <cstddef>
 
+#include "rotq/config.hpp"
 #include "rotq/detail/hadamard_base.hpp"
 
 namespace rotq {
 namespace detail {
 
-/// out = scale * S_n in, n = 2^log2n, Sylvester (natural) order; in == out allowed.
+/// out = scale * S_n in, n = 2^log2n, Sylvester (natural) order; in == out allowed. Force-inlined
+/// so that a SIMD back end that finishes its last chunks with it compiles it with its own
+/// instruction set (see sylvester_chunks_portable).
 template <class T>
-void sylvester_portable(const T* in, T* out, std::size_t log2n, T scale) {
+ROTQ_FORCEINLINE void sylvester_portable(const T* in, T* out, std::size_t log2n, T scale) {
   const std::size_t n = std::size_t{1} << log2n;
   if (in != out)
     for (std::size_t i = 0; i < n; ++i) out[i] = in[i];

@@ -59,18 +59,26 @@ constexpr std::size_t base_table_bytes = 16384;
 // Loads and stores go through Reg with the alignment of one lane and leave to alias the scalars,
 // as the intrinsics headers define their unaligned loads: typed as floating point, so that they
 // stay in that domain (a memcpy becomes an integer-domain move with GCC).
+// A register of one lane (apply_base on chunks of one element) moves as its scalar: GCC moves
+// a one-lane vector through a general-purpose register and the stack.
 template <class Reg>
 ROTQ_FORCEINLINE void simd_load(Reg& r, const simd_lane<Reg>* from) {
   typedef simd_lane<Reg> unaligned
       __attribute__((vector_size(sizeof(Reg)), aligned(alignof(simd_lane<Reg>)), may_alias));
-  r = *reinterpret_cast<const unaligned*>(from);
+  if constexpr (simd_width<Reg> == 1)
+    r[0] = *from;
+  else
+    r = *reinterpret_cast<const unaligned*>(from);
 }
 
 template <class Reg>
 ROTQ_FORCEINLINE void simd_store(simd_lane<Reg>* to, const Reg& r) {
   typedef simd_lane<Reg> unaligned
       __attribute__((vector_size(sizeof(Reg)), aligned(alignof(simd_lane<Reg>)), may_alias));
-  *reinterpret_cast<unaligned*>(to) = r;
+  if constexpr (simd_width<Reg> == 1)
+    *to = r[0];
+  else
+    *reinterpret_cast<unaligned*>(to) = r;
 }
 
 template <class Reg>
@@ -450,13 +458,64 @@ T* simd_scratch(std::size_t count) {
   return cache_line_aligned(buffer.data());
 }
 
+/// Registers per step of sylvester_short_chunks: independent shuffles and FMAs between the
+/// dependent ones of one register.
+constexpr std::size_t short_chunk_registers = 4;
+
+/// R registers at `in` <- the in-register stages below 2^Log2n, scaled, stored at `out`.
+template <class Simd, std::size_t Log2n, std::size_t R>
+ROTQ_FORCEINLINE void short_chunk_registers_pass(const typename Simd::scalar* in,
+                                                 typename Simd::scalar* out,
+                                                 const butterfly_constants<typename Simd::reg>& c) {
+  using reg = typename Simd::reg;
+  constexpr std::size_t width = simd_width<reg>;
+  reg r[R];
+  ROTQ_UNROLL
+  for (std::size_t k = 0; k < R; ++k) simd_load(r[k], in + k * width);
+  butterflies_within<Simd>(r, c, std::make_index_sequence<Log2n>());
+  ROTQ_UNROLL
+  for (std::size_t k = 0; k < R; ++k) {
+    r[k] *= c.scale;
+    simd_store(out + k * width, r[k]);
+  }
+}
+
+/// sylvester_chunks_portable for chunks shorter than a register (n = 2^Log2n < width): every
+/// register holds width / n whole chunks, and the in-register stages below n transform them all at
+/// once; the chunks after the last whole register take the portable loop. The m * 2^k sizes with
+/// chunks of 1, 2 or 4 spent up to a third of their time in that loop, chunk by chunk.
+template <class Simd, std::size_t Log2n>
+ROTQ_FORCEINLINE bool sylvester_short_chunks(const typename Simd::scalar* in,
+                                             typename Simd::scalar* out, std::size_t count,
+                                             typename Simd::scalar scale,
+                                             const butterfly_constants<typename Simd::reg>& c) {
+  constexpr std::size_t width = simd_width<typename Simd::reg>;
+  constexpr std::size_t step = short_chunk_registers * width;
+  const std::size_t total = count << Log2n, whole = total / width * width;
+  std::size_t at = 0;
+  for (; at + step <= whole; at += step)
+    short_chunk_registers_pass<Simd, Log2n, short_chunk_registers>(in + at, out + at, c);
+  for (; at < whole; at += width) short_chunk_registers_pass<Simd, Log2n, 1>(in + at, out + at, c);
+  sylvester_chunks_portable(in + whole, out + whole, Log2n, (total - whole) >> Log2n, scale);
+  return true;
+}
+
+/// sylvester_short_chunks with the size chosen at run time.
+template <class Simd, std::size_t... Log2n>
+ROTQ_FORCEINLINE void sylvester_short_chunks_of_size(
+    std::size_t log2n, const typename Simd::scalar* in, typename Simd::scalar* out,
+    std::size_t count, typename Simd::scalar scale,
+    const butterfly_constants<typename Simd::reg>& c, std::index_sequence<Log2n...>) {
+  (void)((log2n == Log2n && sylvester_short_chunks<Simd, Log2n>(in, out, count, scale, c)) || ...);
+}
+
 struct sylvester_work;  // simd_scratch purpose: the passes of a transform whose output is unaligned
 
 /// The contract of sylvester_chunks_portable: out = scale * S_n in for each of `count`
-/// consecutive chunks of n = 2^log2n, in == out allowed. Sizes below one register fall back to the
-/// portable loop. Stores of registers that straddle cache lines made a stride pass up to 1.8 times
-/// slower, so when `out` is not aligned to the register size, the passes between a chunk's first
-/// and last run in aligned scratch memory.
+/// consecutive chunks of n = 2^log2n, in == out allowed. Chunks shorter than one register go
+/// through sylvester_short_chunks. Stores of registers that straddle cache lines made a stride
+/// pass up to 1.8 times slower, so when `out` is not aligned to the register size, the passes
+/// between a chunk's first and last run in aligned scratch memory.
 template <class Simd>
 ROTQ_FORCEINLINE void sylvester_simd(const typename Simd::scalar* in, typename Simd::scalar* out,
                                      std::size_t log2n, std::size_t count,
@@ -465,13 +524,14 @@ ROTQ_FORCEINLINE void sylvester_simd(const typename Simd::scalar* in, typename S
   using reg = typename Simd::reg;
   constexpr std::size_t log2_width = log2_of(simd_width<reg>);
   const std::size_t n = std::size_t{1} << log2n;
+  const butterfly_constants<reg> c(scale);
   if (log2n < log2_width) {
-    sylvester_chunks_portable(in, out, log2n, count, scale);
+    sylvester_short_chunks_of_size<Simd>(log2n, in, out, count, scale, c,
+                                         std::make_index_sequence<log2_width>());
     return;
   }
   const bool aligned = reinterpret_cast<std::uintptr_t>(out) % sizeof(reg) == 0;
   T* work = aligned ? out : simd_scratch<T, sylvester_work>(n);
-  const butterfly_constants<reg> c(scale);
   if (log2n > fwht_largest_fixed_log2) {
     for (std::size_t k = 0; k < count; ++k)
       sylvester_large<Simd>(in + k * n, aligned ? out + k * n : work, out + k * n, log2n, c);

@@ -2,7 +2,9 @@
 // Where rotq finds H_m: built on first use from a construction, or registered by the caller, and
 // cached for the life of the process. Thread-safe.
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -77,7 +79,12 @@ public:
     auto base = std::make_shared<const hadamard_base>(m, std::move(h));
     std::unique_lock<std::shared_mutex> lock(mutex_);
     bases_[m] = std::move(base);
+    replacements_.fetch_add(1, std::memory_order_release);
   }
+
+  /// How many times insert has run: what find returned for an order stays valid while this
+  /// count does not change (a base built on first use is never replaced but by insert).
+  std::uint64_t replacements() const { return replacements_.load(std::memory_order_acquire); }
 
   static bool constructible(std::size_t m) {
     if (m > max_constructed_base_order) return false;
@@ -126,6 +133,7 @@ private:
 
   mutable std::shared_mutex mutex_;
   std::map<std::size_t, std::shared_ptr<const hadamard_base>> bases_;
+  std::atomic<std::uint64_t> replacements_{0};
 };
 
 }  // namespace detail
