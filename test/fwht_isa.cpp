@@ -152,6 +152,7 @@ const std::vector<std::size_t> kBaseSizes = {
 template <class T>
 struct emulated_avx512_fwht : rotq::detail::avx512_fwht<T> {
   static constexpr bool inline_assembly = false;
+  static constexpr bool lane_lookups = false;  // the back end's AVX2 kernel: tested as AVX2
 };
 
 template <class T>

@@ -148,22 +148,44 @@ TEST_CASE("the column-group plan costs what best_group_size promises", "[hadamar
   CHECK(rotq::detail::best_group_size(12) == 3);
   CHECK(rotq::detail::best_group_size(172) == rotq::detail::max_base_group);
   CHECK(rotq::detail::best_group_size(1) == 1);
-  // Decoding the plan's codes reproduces every entry of the matrix.
+  // Decoding the plan's codes reproduces every entry of the matrix, for the cheapest groups and
+  // for the groups of the lane kernel, whose lane codes name the same sums (entry = sum index,
+  // plus 4 when negated) and pad the rows to a multiple of 8 with zeros.
   const auto h = rotq::detail::block_circulant(*rotq::detail::find_block_circulant_design(172));
-  for (bool transpose : {false, true}) {
-    const auto plan = rotq::detail::make_base_group_plan(h, 172, transpose);
-    for (std::size_t grp = 0; grp < plan.groups; ++grp)
-      for (std::size_t a = 0; a < 172; ++a) {
-        const std::uint8_t code = plan.codes[grp * 172 + a];
-        const int lead = (code & 0x80) ? -1 : 1;
-        for (std::size_t j = 0; j < plan.group && grp * plan.group + j < 172; ++j) {
-          const std::size_t b = grp * plan.group + j;
-          const int flip = j == 0 ? 1 : (((code >> (j - 1)) & 1) ? -1 : 1);
-          const int entry = transpose ? h[b * 172 + a] : h[a * 172 + b];
-          REQUIRE(lead * flip == entry);
+  for (std::size_t group : {rotq::detail::best_group_size(172), rotq::detail::lane_group})
+    for (bool transpose : {false, true}) {
+      CAPTURE(group, transpose);
+      const auto plan = rotq::detail::make_base_group_plan(h, 172, transpose, group);
+      REQUIRE(plan.group == group);
+      REQUIRE(plan.groups == (172 + group - 1) / group);
+      for (std::size_t grp = 0; grp < plan.groups; ++grp)
+        for (std::size_t a = 0; a < 172; ++a) {
+          const std::uint8_t code = plan.codes[grp * 172 + a];
+          const int lead = (code & 0x80) ? -1 : 1;
+          for (std::size_t j = 0; j < plan.group && grp * plan.group + j < 172; ++j) {
+            const std::size_t b = grp * plan.group + j;
+            const int flip = j == 0 ? 1 : (((code >> (j - 1)) & 1) ? -1 : 1);
+            const int entry = transpose ? h[b * 172 + a] : h[a * 172 + b];
+            REQUIRE(lead * flip == entry);
+          }
         }
+      if (group != rotq::detail::lane_group) {
+        CHECK(plan.lane_codes.empty());
+        continue;
       }
-  }
+      REQUIRE(plan.lane_rows == 176);
+      REQUIRE(plan.lane_codes.size() == plan.groups * 176);
+      for (std::size_t grp = 0; grp < plan.groups; ++grp)
+        for (std::size_t a = 0; a < 176; ++a) {
+          const unsigned lane_code = plan.lane_codes[grp * 176 + a];
+          if (a >= 172) {
+            REQUIRE(lane_code == 0);
+            continue;
+          }
+          const unsigned code = plan.codes[grp * 172 + a];
+          REQUIRE(lane_code == ((code & 0x7fu) | ((code & 0x80u) != 0 ? 4u : 0u)));
+        }
+    }
 }
 
 TEST_CASE("Miyamoto's construction gives H H^T = 4q I for every prime power q = 1 mod 4 below 256",

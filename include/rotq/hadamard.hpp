@@ -8,6 +8,7 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -172,7 +173,8 @@ T* thread_scratch(std::size_t count) {
 /// paired base the sums and differences of its halves (apply_paired_base_portable).
 inline std::size_t fwht_scratch_size(const fwht_shape& shape) {
   if (shape.m == 1) return 0;
-  const std::size_t group = shape.base->forward.group;  // the transposed plan's order is the same
+  // Every plan of a base has the same order; their groups differ.
+  const std::size_t group = std::max(shape.base->forward.group, lane_group);
   return (shape.base->paired ? 2 : 1) * shape.n + (std::size_t{1} << (group - 1)) * shape.p;
 }
 
@@ -189,7 +191,7 @@ void fwht_compute(const fwht_kernels<T>& kernels, T* x, const fwht_shape& shape,
   }
   // Mix the chunks into `work`, then transform each chunk back into x: H_m and S_p act on
   // different indices, so the order is free, and this one needs no copy back.
-  const base_group_plan& plan = transposed ? shape.base->transposed : shape.base->forward;
+  const base_group_plan& plan = shape.base->plan<T>(transposed, shape.p);
   if (shape.base->paired)
     kernels.apply_paired_base(plan, x, work, shape.p, scale, work + shape.n);
   else

@@ -7,13 +7,14 @@
 #include "rotq/detail/hadamard_base.hpp"
 
 #if ROTQ_HAS_X86_DISPATCH
+#include "rotq/detail/fwht_lanes_avx2.hpp"
 #include "rotq/detail/fwht_simd.hpp"
 
 namespace rotq {
 namespace detail {
 
 template <class T>
-struct avx2_fwht {
+struct avx2_fwht : lane_lookups_avx2<T> {
   using scalar = T;
   typedef T reg __attribute__((vector_size(32)));
   // Eight data registers per pass leave room for the constants (1, the lane signs) and the

@@ -9,13 +9,14 @@
 #include "rotq/detail/hadamard_base.hpp"
 
 #if ROTQ_HAS_X86_DISPATCH
+#include "rotq/detail/fwht_lanes_avx2.hpp"
 #include "rotq/detail/fwht_simd.hpp"
 
 namespace rotq {
 namespace detail {
 
 template <class T>
-struct avx512_fwht {
+struct avx512_fwht : lane_lookups_avx2<T> {
   using scalar = T;
   typedef T reg __attribute__((vector_size(64)));
   // Thirty-two registers hold sixteen of data with the constants and temporaries beside them.

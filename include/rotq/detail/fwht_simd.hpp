@@ -905,13 +905,17 @@ ROTQ_FORCEINLINE void apply_base_narrow(const base_group_plan& plan, const T* z,
 }
 
 /// apply_base_strips on the widest strips that p allows; chunks shorter than a register use
-/// registers of p lanes.
+/// registers of p lanes, unless the back end puts rows in lanes for them
+/// (Simd::apply_base_by_lanes, fwht_lanes_avx2.hpp).
 template <class Simd>
 ROTQ_FORCEINLINE void apply_base_to(const base_group_plan& plan, const typename Simd::scalar* z,
                                     typename Simd::scalar* y, std::size_t p,
                                     typename Simd::scalar scale,
                                     const base_input<typename Simd::scalar>& input) {
   constexpr std::size_t width = simd_width<typename Simd::reg>;
+  if constexpr (Simd::lane_lookups) {
+    if (Simd::apply_base_by_lanes(plan, z, y, p, scale, input)) return;
+  }
   if (p % (base_strip_registers * width) == 0)
     apply_base_strips<Simd, base_strip_registers>(plan, z, y, p, scale, input);
   else if (p >= width)

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -27,12 +28,24 @@ struct base_group_plan {
   /// codes[G * m + a] for output row a and group G: bits 0..6 select the signed sum (bit j-1 set
   /// when column b0 + j has the opposite sign of column b0 in row a), bit 7 negates it.
   std::vector<std::uint8_t> codes;
+  /// For plans of lane_group columns: each code as the entry of a table that holds the 4 sums
+  /// in entries 0-3 and their negations in 4-7 (code & 3, plus 4 when negated), at
+  /// lane_codes[G * lane_rows + a] with the rows padded to a multiple of 8 by zeros
+  /// (fwht_lanes_avx2.hpp reads eight rows at a time). Empty for other group sizes.
+  std::vector<std::uint8_t> lane_codes;
+  std::size_t lane_rows = 0;
 };
 
 /// The largest column group: its 2^(g-1) signed sums and their negations fill 32 registers, which
 /// the SIMD kernels address with a one-byte code (fwht_simd.hpp). Larger groups save lookups but
 /// cost more table stores than they save: 6 was 3-11% slower for m = 108, 148 and 172.
 constexpr std::size_t max_base_group = 5;
+
+/// The group size of the plans for float chunks of at most lane_chunk_limit elements, whose
+/// AVX2 kernel puts output rows in the lanes of a register (fwht_lanes_avx2.hpp): the 2^(3-1)
+/// signed sums of 3 columns and their negations are the 8 floats of one register.
+constexpr std::size_t lane_group = 3;
+constexpr std::size_t lane_chunk_limit = 2;
 
 /// The cheapest group size for order m as the SIMD kernels spend time: each group stores 2^g
 /// registers (its sums and their negations) and each output row loads one of them, and a store
@@ -50,12 +63,14 @@ inline std::size_t best_group_size(std::size_t m) {
   return best;
 }
 
-/// Plans y = M z for the m x m sign matrix M given row-major (`transpose` reads it as M^T).
-inline base_group_plan make_base_group_plan(const sign_matrix& h, std::size_t m, bool transpose) {
+/// Plans y = M z by groups of `group` columns for the m x m sign matrix M given row-major
+/// (`transpose` reads it as M^T).
+inline base_group_plan make_base_group_plan(const sign_matrix& h, std::size_t m, bool transpose,
+                                            std::size_t group) {
   auto at = [&](std::size_t r, std::size_t c) { return transpose ? h[c * m + r] : h[r * m + c]; };
   base_group_plan plan;
   plan.order = m;
-  plan.group = best_group_size(m);
+  plan.group = std::min(group, m);
   plan.groups = (m + plan.group - 1) / plan.group;
   plan.codes.resize(plan.groups * m);
   for (std::size_t grp = 0; grp < plan.groups; ++grp) {
@@ -69,17 +84,40 @@ inline base_group_plan make_base_group_plan(const sign_matrix& h, std::size_t m,
       plan.codes[grp * m + a] = code;
     }
   }
+  if (plan.group == lane_group) {
+    plan.lane_rows = (m + 7) / 8 * 8;
+    plan.lane_codes.assign(plan.groups * plan.lane_rows, 0);
+    for (std::size_t grp = 0; grp < plan.groups; ++grp)
+      for (std::size_t a = 0; a < m; ++a) {
+        const std::uint8_t code = plan.codes[grp * m + a];
+        plan.lane_codes[grp * plan.lane_rows + a] =
+            static_cast<std::uint8_t>((code & 3) | (code >> 7) << 2);
+      }
+  }
   return plan;
 }
 
-/// H_m, its signs and the plans for both orientations. Where H_m has the paired form
-/// (hadamard_pairs.hpp) the plans apply its quarter A and A^T, of order m / 2, instead.
+/// H_m, its signs and the plans for both orientations, by the cheapest groups and by lane_group
+/// columns. Where H_m has the paired form (hadamard_pairs.hpp) the plans apply its quarter A and
+/// A^T, of order m / 2, instead.
 struct hadamard_base {
   std::size_t order = 0;
-  sign_matrix signs;           ///< m * m, row-major
-  bool paired = false;         ///< H_m = [[A, A - 2I], [A - 2I, -A]]
-  base_group_plan forward;     ///< applies H_m (A when paired)
-  base_group_plan transposed;  ///< applies H_m^T (A^T when paired)
+  sign_matrix signs;                 ///< m * m, row-major
+  bool paired = false;               ///< H_m = [[A, A - 2I], [A - 2I, -A]]
+  base_group_plan forward;           ///< applies H_m (A when paired)
+  base_group_plan transposed;        ///< applies H_m^T (A^T when paired)
+  base_group_plan lane_forward;      ///< forward by lane_group columns
+  base_group_plan lane_transposed;   ///< transposed by lane_group columns
+
+  /// The plan for one orientation: by lane_group columns for float chunks of at most
+  /// lane_chunk_limit elements, whatever the instruction set, so that every back end adds in the
+  /// same order.
+  template <class T>
+  const base_group_plan& plan(bool transpose, std::size_t p) const {
+    if (std::is_same_v<T, float> && p <= lane_chunk_limit)
+      return transpose ? lane_transposed : lane_forward;
+    return transpose ? transposed : forward;
+  }
 
   hadamard_base(std::size_t m, sign_matrix h)
       : order(m), signs(std::move(h)), paired(has_paired_form(signs, m)) {
@@ -91,8 +129,11 @@ struct hadamard_base {
 
 private:
   void plan_both(const sign_matrix& planned, std::size_t planned_order) {
-    forward = make_base_group_plan(planned, planned_order, false);
-    transposed = make_base_group_plan(planned, planned_order, true);
+    const std::size_t group = best_group_size(planned_order);
+    forward = make_base_group_plan(planned, planned_order, false, group);
+    transposed = make_base_group_plan(planned, planned_order, true, group);
+    lane_forward = make_base_group_plan(planned, planned_order, false, lane_group);
+    lane_transposed = make_base_group_plan(planned, planned_order, true, lane_group);
   }
 };
 
