@@ -32,8 +32,8 @@ struct lane_tables;  // simd_scratch purpose: the tables of every group and chun
 
 /// Column b (at `at`, one chunk lane) in every lane; for a paired half its sum or difference with
 /// its twin, as paired_split_portable forms them.
-ROTQ_FORCEINLINE __attribute__((target("avx2,fma"))) __m256
-lanes_column(const float* at, const base_input<float>& input) {
+ROTQ_FORCEINLINE __attribute__((target("avx2,fma"))) __m256 lanes_column(
+    const float* at, const base_input<float>& input) {
   const __m256 column = _mm256_broadcast_ss(at);
   if (input.twin == 0) return column;
   const __m256 twin = _mm256_broadcast_ss(at + input.twin);
@@ -44,9 +44,9 @@ lanes_column(const float* at, const base_input<float>& input) {
 /// apply_base_portable forms them (sum t flips the columns of the bits of t, each one derived from
 /// the sum without its top bit), 4-7 their negations. Entries past 2^(Width-1) are never named.
 template <std::size_t Width>
-ROTQ_FORCEINLINE __attribute__((target("avx2,fma"))) __m256
-lanes_table(const float* z, std::size_t p, std::size_t b0, std::size_t lane,
-            const base_input<float>& input) {
+ROTQ_FORCEINLINE __attribute__((target("avx2,fma"))) __m256 lanes_table(
+    const float* z, std::size_t p, std::size_t b0, std::size_t lane,
+    const base_input<float>& input) {
   const float* at = z + b0 * p + lane;
   __m256 sums = lanes_column(at, input), first{}, second{};
   if constexpr (Width > 1) {
@@ -69,11 +69,13 @@ lanes_table(const float* z, std::size_t p, std::size_t b0, std::size_t lane,
 /// acc[l][r] (rows a0 + 8 r .. + 7, chunk lane l) gets the entries of one group's tables that the
 /// rows' codes name: assigned for the first group, added after it, as apply_base_portable does.
 template <std::size_t P, std::size_t R, bool First>
-ROTQ_FORCEINLINE __attribute__((target("avx2,fma"))) void
-lanes_lookup(const std::uint8_t* codes, const __m256* tables, __m256 (&acc)[P][R]) {
+ROTQ_FORCEINLINE __attribute__((target("avx2,fma"))) void lanes_lookup(const std::uint8_t* codes,
+                                                                       const __m256* tables,
+                                                                       __m256 (&acc)[P][R]) {
   __m256 table[P];
   ROTQ_UNROLL
-  for (std::size_t l = 0; l < P; ++l) table[l] = _mm256_load_ps(reinterpret_cast<const float*>(tables + l));
+  for (std::size_t l = 0; l < P; ++l)
+    table[l] = _mm256_load_ps(reinterpret_cast<const float*>(tables + l));
   // Each register of codes serves its rows' P lanes at once: held no longer, so that the 8
   // accumulators, the tables and the terms fit in 16 registers (all codes first spilled one).
   ROTQ_UNROLL
@@ -90,8 +92,8 @@ lanes_lookup(const std::uint8_t* codes, const __m256* tables, __m256 (&acc)[P][R
 
 /// The chunks of rows a .. a + 7 from their P chunk lanes: out[k] holds elements 8k .. 8k + 7.
 template <std::size_t P>
-ROTQ_FORCEINLINE __attribute__((target("avx2,fma"))) void
-lanes_interleave(const __m256 (&lanes)[P], __m256 (&out)[P]) {
+ROTQ_FORCEINLINE __attribute__((target("avx2,fma"))) void lanes_interleave(const __m256 (&lanes)[P],
+                                                                           __m256 (&out)[P]) {
   static_assert(P == 1 || P == 2, "chunks of one or two elements");
   if constexpr (P == 1) {
     out[0] = lanes[0];
@@ -107,9 +109,9 @@ lanes_interleave(const __m256 (&lanes)[P], __m256 (&out)[P]) {
 /// put back together, for a paired half twice the chunk at input.subtract taken away (as
 /// paired_join_portable does), scaled.
 template <std::size_t P, std::size_t R>
-ROTQ_FORCEINLINE __attribute__((target("avx2,fma"))) bool
-lanes_rows(const base_group_plan& plan, const __m256* tables, std::size_t a0, float* y, float scale,
-           const base_input<float>& input) {
+ROTQ_FORCEINLINE __attribute__((target("avx2,fma"))) bool lanes_rows(
+    const base_group_plan& plan, const __m256* tables, std::size_t a0, float* y, float scale,
+    const base_input<float>& input) {
   __m256 acc[P][R];
   const std::uint8_t* codes = plan.lane_codes.data() + a0;
   lanes_lookup<P, R, true>(codes, tables, acc);
@@ -147,17 +149,16 @@ lanes_rows(const base_group_plan& plan, const __m256* tables, std::size_t a0, fl
 
 /// lanes_rows for the last R < 8 / P row registers, R chosen at run time.
 template <std::size_t P, std::size_t... R>
-ROTQ_FORCEINLINE __attribute__((target("avx2,fma"))) void
-lanes_rows_of(std::size_t registers, const base_group_plan& plan, const __m256* tables,
-              std::size_t a0, float* y, float scale, const base_input<float>& input,
-              std::index_sequence<R...>) {
+ROTQ_FORCEINLINE __attribute__((target("avx2,fma"))) void lanes_rows_of(
+    std::size_t registers, const base_group_plan& plan, const __m256* tables, std::size_t a0,
+    float* y, float scale, const base_input<float>& input, std::index_sequence<R...>) {
   (void)((registers == R + 1 && lanes_rows<P, R + 1>(plan, tables, a0, y, scale, input)) || ...);
 }
 
 template <std::size_t P>
-ROTQ_FORCEINLINE __attribute__((target("avx2,fma"))) void
-apply_base_lanes(const base_group_plan& plan, const float* z, float* y, float scale,
-                 const base_input<float>& input) {
+ROTQ_FORCEINLINE __attribute__((target("avx2,fma"))) void apply_base_lanes(
+    const base_group_plan& plan, const float* z, float* y, float scale,
+    const base_input<float>& input) {
   const std::size_t m = plan.order, groups = plan.groups;
   __m256* tables = reinterpret_cast<__m256*>(simd_scratch<float, lane_tables>(groups * P * 8));
   for (std::size_t grp = 0; grp < groups; ++grp) {
@@ -185,10 +186,9 @@ inline bool lanes_apply(const base_group_plan& plan, std::size_t p) {
 /// apply_base_portable's contract without `sums` for float chunks of p elements where
 /// lanes_apply(plan, p), with `input` as apply_base_strips takes it; call only where
 /// isa_available(isa::avx2).
-inline __attribute__((target("avx2,fma"))) void apply_base_lanes_avx2(const base_group_plan& plan,
-                                                                     const float* z, float* y,
-                                                                     std::size_t p, float scale,
-                                                                     const base_input<float>& input) {
+inline __attribute__((target("avx2,fma"))) void apply_base_lanes_avx2(
+    const base_group_plan& plan, const float* z, float* y, std::size_t p, float scale,
+    const base_input<float>& input) {
   if (p == 1)
     apply_base_lanes<1>(plan, z, y, scale, input);
   else

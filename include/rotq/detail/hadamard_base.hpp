@@ -102,12 +102,12 @@ inline base_group_plan make_base_group_plan(const sign_matrix& h, std::size_t m,
 /// A^T, of order m / 2, instead.
 struct hadamard_base {
   std::size_t order = 0;
-  sign_matrix signs;                 ///< m * m, row-major
-  bool paired = false;               ///< H_m = [[A, A - 2I], [A - 2I, -A]]
-  base_group_plan forward;           ///< applies H_m (A when paired)
-  base_group_plan transposed;        ///< applies H_m^T (A^T when paired)
-  base_group_plan lane_forward;      ///< forward by lane_group columns
-  base_group_plan lane_transposed;   ///< transposed by lane_group columns
+  sign_matrix signs;                ///< m * m, row-major
+  bool paired = false;              ///< H_m = [[A, A - 2I], [A - 2I, -A]]
+  base_group_plan forward;          ///< applies H_m (A when paired)
+  base_group_plan transposed;       ///< applies H_m^T (A^T when paired)
+  base_group_plan lane_forward;     ///< forward by lane_group columns
+  base_group_plan lane_transposed;  ///< transposed by lane_group columns
 
   /// The plan for one orientation: by lane_group columns for float chunks of at most
   /// lane_chunk_limit elements, whatever the instruction set, so that every back end adds in the
