@@ -59,13 +59,9 @@ void register_all() {
   }
 }
 
+// Registered before main, as BENCHMARK() registers, so that BENCHMARK_MAIN serves.
+[[maybe_unused]] const bool registered = (register_all(), true);
+
 }  // namespace
 
-int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  register_all();
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+BENCHMARK_MAIN();
