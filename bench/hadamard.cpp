@@ -6,8 +6,8 @@
 //                         portable kernels.
 //   fwht_rows/<type>/<n>  rotq::fwht_rows over 4096 rows of n (far larger than the caches)
 //                         against std::memcpy of the same bytes.
-// The instruction set is rotq::active_isa() (ROTQ_ISA=portable|avx2|avx512 overrides it); it is
-// recorded in the benchmark context. Ratios come from medians of interleaved CPU timings, so a
+// The instruction set is rotq::active_isa() (ROTQ_ISA=portable|avx2|avx512|neon overrides it); it
+// is recorded in the benchmark context. Ratios come from medians of interleaved CPU timings, so a
 // noisy machine slows both sides of a ratio alike.
 
 #include <rotq/hadamard.hpp>

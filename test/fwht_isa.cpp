@@ -2,8 +2,9 @@
 // set this CPU and build offer (rotq::isa_available) is selected with rotq::set_isa in turn and
 // checked against references that do not use the kernels (the dense hadamard_matrix in double,
 // or H_n e_j from its definition where the dense matrix is too large) and against the portable
-// kernels, bitwise: every back end performs the same additions in the same order. The AVX-512
-// kernels also run on emulated 512-bit registers, so that a machine without AVX-512 tests them.
+// kernels, bitwise: every back end performs the same additions in the same order. On x86 the
+// AVX-512 kernels also run on emulated 512-bit registers, so that a machine without AVX-512 tests
+// them, and the NEON back end's kernels on 128-bit SSE registers.
 
 #include <rotq/hadamard.hpp>
 #include <rotq/isa.hpp>
@@ -25,7 +26,7 @@ namespace {
 
 std::vector<rotq::isa> available_isas() {
   std::vector<rotq::isa> isas;
-  for (rotq::isa which : {rotq::isa::portable, rotq::isa::avx2, rotq::isa::avx512})
+  for (rotq::isa which : rotq::known_isas)
     if (rotq::isa_available(which)) isas.push_back(which);
   return isas;
 }
@@ -155,34 +156,42 @@ struct emulated_avx512_fwht : rotq::detail::avx512_fwht<T> {
   static constexpr bool lane_lookups = false;  // the back end's AVX2 kernel: tested as AVX2
 };
 
-template <class T>
-void emulated_sylvester(const T* in, T* out, std::size_t log2n, std::size_t count, T scale) {
-  rotq::detail::sylvester_simd<emulated_avx512_fwht<T>>(in, out, log2n, count, scale);
+// The kernels of the back end that Simd describes, compiled for the instructions this test is
+// built for.
+template <class Simd>
+void compiled_here_sylvester(const typename Simd::scalar* in, typename Simd::scalar* out,
+                             std::size_t log2n, std::size_t count, typename Simd::scalar scale) {
+  rotq::detail::sylvester_simd<Simd>(in, out, log2n, count, scale);
 }
 
-template <class T>
-void emulated_apply_base(const rotq::detail::base_group_plan& plan, const T* z, T* y,
-                         std::size_t p, T scale, T* /*sums*/) {
-  rotq::detail::apply_base_simd<emulated_avx512_fwht<T>>(plan, z, y, p, scale);
+template <class Simd>
+void compiled_here_apply_base(const rotq::detail::base_group_plan& plan,
+                              const typename Simd::scalar* z, typename Simd::scalar* y,
+                              std::size_t p, typename Simd::scalar scale,
+                              typename Simd::scalar* /*sums*/) {
+  rotq::detail::apply_base_simd<Simd>(plan, z, y, p, scale);
 }
 
-template <class T>
-void emulated_apply_paired_base(const rotq::detail::base_group_plan& plan, const T* z, T* y,
-                                std::size_t p, T scale, T* /*sums*/) {
-  rotq::detail::apply_paired_base_simd<emulated_avx512_fwht<T>>(plan, z, y, p, scale);
+template <class Simd>
+void compiled_here_apply_paired_base(const rotq::detail::base_group_plan& plan,
+                                     const typename Simd::scalar* z, typename Simd::scalar* y,
+                                     std::size_t p, typename Simd::scalar scale,
+                                     typename Simd::scalar* /*sums*/) {
+  rotq::detail::apply_paired_base_simd<Simd>(plan, z, y, p, scale);
 }
 
-template <class T>
-const rotq::detail::fwht_kernels<T>& emulated_avx512_kernels() {
-  static const rotq::detail::fwht_kernels<T> kernels{
-      &emulated_sylvester<T>, &emulated_apply_base<T>, &emulated_apply_paired_base<T>};
+template <class Simd>
+const rotq::detail::fwht_kernels<typename Simd::scalar>& compiled_here_kernels() {
+  static const rotq::detail::fwht_kernels<typename Simd::scalar> kernels{
+      &compiled_here_sylvester<Simd>, &compiled_here_apply_base<Simd>,
+      &compiled_here_apply_paired_base<Simd>};
   return kernels;
 }
 
 // H_n x (or H_n^T x) by one back end's kernels, for x placed `offset` elements past a cache line.
 template <class T>
-std::vector<T> transformed_by(const rotq::detail::fwht_kernels<T>& kernels,
-                              const std::vector<T>& x, bool transposed, std::size_t offset) {
+std::vector<T> transformed_by(const rotq::detail::fwht_kernels<T>& kernels, const std::vector<T>& x,
+                              bool transposed, std::size_t offset) {
   namespace detail = rotq::detail;
   const detail::fwht_shape shape = detail::resolve_fwht_shape(x.size());
   std::vector<T> work(detail::fwht_scratch_size(shape) + detail::cache_line_slack<T>);
@@ -194,16 +203,27 @@ std::vector<T> transformed_by(const rotq::detail::fwht_kernels<T>& kernels,
   return std::vector<T>(at, at + x.size());
 }
 
-template <class T>
-void check_emulated_avx512(std::size_t n, unsigned seed) {
-  const std::vector<T> x = gaussian<T>(n, seed);
-  for (bool transposed : {false, true})
-    for (std::size_t offset : {std::size_t{0}, std::size_t{1}}) {
-      CAPTURE(n, sizeof(T), transposed, offset);
-      CHECK(bitwise_equal(
-          transformed_by(emulated_avx512_kernels<T>(), x, transposed, offset),
-          transformed_by(rotq::detail::portable_fwht_kernels<T>(), x, transposed, offset)));
-    }
+// The kernels of Simd, compiled here, against the portable kernels, bitwise, for every power of
+// two up to 2^18 and every size of kBaseSizes.
+template <template <class> class Simd>
+void check_compiled_here() {
+  std::vector<std::size_t> sizes;
+  for (std::size_t n = 1; n <= (std::size_t{1} << 18); n *= 2) sizes.push_back(n);
+  sizes.insert(sizes.end(), kBaseSizes.begin(), kBaseSizes.end());
+  for (std::size_t n : sizes) {
+    const std::vector<float> xf = gaussian<float>(n, 30);
+    const std::vector<double> xd = gaussian<double>(n, 31);
+    for (bool transposed : {false, true})
+      for (std::size_t offset : {std::size_t{0}, std::size_t{1}}) {
+        CAPTURE(n, transposed, offset);
+        CHECK(bitwise_equal(
+            transformed_by(compiled_here_kernels<Simd<float>>(), xf, transposed, offset),
+            transformed_by(rotq::detail::portable_fwht_kernels<float>(), xf, transposed, offset)));
+        CHECK(bitwise_equal(
+            transformed_by(compiled_here_kernels<Simd<double>>(), xd, transposed, offset),
+            transformed_by(rotq::detail::portable_fwht_kernels<double>(), xd, transposed, offset)));
+      }
+  }
 }
 #endif
 
@@ -211,7 +231,7 @@ void check_emulated_avx512(std::size_t n, unsigned seed) {
 
 TEST_CASE("the instruction sets exercised here", "[fwht_isa]") {
   // Reported, not asserted: which back ends the other cases below run on this machine.
-  for (rotq::isa which : {rotq::isa::portable, rotq::isa::avx2, rotq::isa::avx512})
+  for (rotq::isa which : rotq::known_isas)
     WARN("rotq::isa::" << rotq::isa_name(which) << ": "
                        << (rotq::isa_available(which) ? "tested" : "not available here"));
   CHECK(rotq::isa_available(rotq::isa::portable));
@@ -393,18 +413,19 @@ TEST_CASE("the AVX-512 kernels on emulated 512-bit registers equal the portable 
           "[fwht_isa]") {
   // Every schedule of the AVX-512 back end (leaf passes of 16 registers, strips of 32 lanes, chunks
   // shorter than its registers) runs here whether or not this CPU has AVX-512.
-  std::vector<std::size_t> sizes;
-  for (std::size_t n = 1; n <= (std::size_t{1} << 18); n *= 2) sizes.push_back(n);
-  sizes.insert(sizes.end(), kBaseSizes.begin(), kBaseSizes.end());
-  for (std::size_t n : sizes) {
-    check_emulated_avx512<float>(n, 30);
-    check_emulated_avx512<double>(n, 31);
-  }
+  check_compiled_here<emulated_avx512_fwht>();
+}
+
+TEST_CASE("the NEON back end's kernels on 128-bit SSE registers equal the portable kernels bitwise",
+          "[fwht_isa]") {
+  // What an AArch64 build runs, on x86: the same register width (4 floats, 2 doubles), leaf passes
+  // of 16 registers, strips of 8 lanes, and chunks of 1 and 2 floats in registers of their length.
+  check_compiled_here<rotq::detail::neon_fwht>();
 }
 #endif
 
 TEST_CASE("an instruction set the CPU or build lacks is refused", "[fwht_isa][errors]") {
-  for (rotq::isa which : {rotq::isa::avx2, rotq::isa::avx512}) {
+  for (rotq::isa which : rotq::known_isas) {
     if (rotq::isa_available(which)) continue;
     CAPTURE(rotq::isa_name(which));
     CHECK_THROWS_AS(rotq::set_isa(which), rotq::error);

@@ -49,3 +49,12 @@
 #else
 #define ROTQ_HAS_X86_DISPATCH 0
 #endif
+
+// Every AArch64 processor has NEON (Advanced SIMD), so its kernels are compiled for the target
+// itself and need no run-time check.
+#if defined(__aarch64__) && defined(__ARM_NEON) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(__CUDACC__) && !defined(ROTQ_DISABLE_SIMD)
+#define ROTQ_HAS_NEON 1
+#else
+#define ROTQ_HAS_NEON 0
+#endif

@@ -12,12 +12,16 @@
 
 namespace rotq {
 
-enum class isa { portable, avx2, avx512 };
+enum class isa { portable, avx2, avx512, neon };
+
+/// Every instruction set rotq knows, whether or not this build or CPU has it.
+inline constexpr isa known_isas[] = {isa::portable, isa::avx2, isa::avx512, isa::neon};
 
 inline const char* isa_name(isa which) {
   switch (which) {
     case isa::avx2: return "avx2";
     case isa::avx512: return "avx512";
+    case isa::neon: return "neon";
     default: return "portable";
   }
 }
@@ -25,6 +29,9 @@ inline const char* isa_name(isa which) {
 /// True when rotq was compiled with kernels for `which` and this CPU can run them.
 inline bool isa_available(isa which) {
   if (which == isa::portable) return true;
+#if ROTQ_HAS_NEON
+  if (which == isa::neon) return true;
+#endif
 #if ROTQ_HAS_X86_DISPATCH
   __builtin_cpu_init();
   if (which == isa::avx2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -39,11 +46,12 @@ namespace detail {
 inline isa best_available_isa() {
   if (isa_available(isa::avx512)) return isa::avx512;
   if (isa_available(isa::avx2)) return isa::avx2;
+  if (isa_available(isa::neon)) return isa::neon;
   return isa::portable;
 }
 
 inline bool parse_isa(const char* text, isa& out) {
-  for (isa which : {isa::portable, isa::avx2, isa::avx512})
+  for (isa which : known_isas)
     if (std::strcmp(text, isa_name(which)) == 0) {
       out = which;
       return true;
@@ -51,14 +59,14 @@ inline bool parse_isa(const char* text, isa& out) {
   return false;
 }
 
-// The first use reads ROTQ_ISA (portable, avx2 or avx512); an unknown or unavailable value there
-// is an error rather than a silent fallback, so a benchmark never measures something else.
+// The first use reads ROTQ_ISA (portable, avx2, avx512 or neon); an unknown or unavailable value
+// there is an error rather than a silent fallback, so a benchmark never measures something else.
 inline std::atomic<int>& isa_state() {
   static std::atomic<int> state([] {
     isa chosen = best_available_isa();
     if (const char* env = std::getenv("ROTQ_ISA"); env != nullptr && *env != '\0') {
       ROTQ_EXPECTS(parse_isa(env, chosen),
-                   "ROTQ_ISA = '" << env << "': expected portable, avx2 or avx512");
+                   "ROTQ_ISA = '" << env << "': expected portable, avx2, avx512 or neon");
       ROTQ_EXPECTS(isa_available(chosen),
                    "ROTQ_ISA = '" << env << "': this CPU (or this build) cannot run it");
     }

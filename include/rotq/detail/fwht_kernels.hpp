@@ -5,6 +5,7 @@
 
 #include "rotq/detail/fwht_avx2.hpp"
 #include "rotq/detail/fwht_avx512.hpp"
+#include "rotq/detail/fwht_neon.hpp"
 #include "rotq/detail/fwht_portable_chunks.hpp"
 #include "rotq/detail/hadamard_base.hpp"
 #include "rotq/isa.hpp"
@@ -46,6 +47,15 @@ const fwht_kernels<T>& avx512_fwht_kernels() {
 }
 #endif
 
+#if ROTQ_HAS_NEON
+template <class T>
+const fwht_kernels<T>& neon_fwht_kernels() {
+  static const fwht_kernels<T> kernels{&sylvester_neon<T>, &apply_base_neon<T>,
+                                       &apply_paired_base_neon<T>};
+  return kernels;
+}
+#endif
+
 /// The kernels of the active instruction set (rotq::active_isa), looked up on every call so that
 /// set_isa takes effect at once; the lookup is an atomic load and a switch.
 template <class T>
@@ -54,8 +64,10 @@ const fwht_kernels<T>& active_fwht_kernels() {
   switch (active_isa()) {
     case isa::avx512: return avx512_fwht_kernels<T>();
     case isa::avx2: return avx2_fwht_kernels<T>();
-    case isa::portable: break;
+    default: break;
   }
+#elif ROTQ_HAS_NEON
+  if (active_isa() == isa::neon) return neon_fwht_kernels<T>();
 #endif
   return portable_fwht_kernels<T>();
 }

@@ -14,14 +14,16 @@
 // GNU vectors as fwht_simd.hpp is: a variable lane shuffle has no portable spelling (clang 14
 // turns neither a lane loop nor a vector built from lanes into vpermps).
 
-#include <immintrin.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
 #include <utility>
 
 #include "rotq/config.hpp"
+
+#if ROTQ_HAS_X86_DISPATCH
+#include <immintrin.h>
+
 #include "rotq/detail/fwht_simd.hpp"
 #include "rotq/detail/hadamard_base.hpp"
 
@@ -212,3 +214,5 @@ struct lane_lookups_avx2 {
 
 }  // namespace detail
 }  // namespace rotq
+
+#endif  // ROTQ_HAS_X86_DISPATCH

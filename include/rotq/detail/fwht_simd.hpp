@@ -66,7 +66,7 @@ ROTQ_FORCEINLINE void simd_load(Reg& r, const simd_lane<Reg>* from) {
   typedef simd_lane<Reg> unaligned
       __attribute__((vector_size(sizeof(Reg)), aligned(alignof(simd_lane<Reg>)), may_alias));
   if constexpr (simd_width<Reg> == 1)
-    r[0] = *from;
+    r = Reg{*from};  // all of r: a write to lane 0 alone reads the rest (GCC warns on AArch64)
   else
     r = *reinterpret_cast<const unaligned*>(from);
 }
@@ -260,12 +260,14 @@ ROTQ_FORCEINLINE void load_first_stage(Reg& v, const simd_lane<Reg>* from,
     simd_load(odd, again);
     duplicate_lanes<0>(even, std::make_index_sequence<simd_width<Reg>>());
     duplicate_lanes<1>(odd, std::make_index_sequence<simd_width<Reg>>());
+#if ROTQ_HAS_X86_DISPATCH  // clang checks the constraints of discarded branches for the target
   } else if constexpr (single && Simd::inline_assembly) {
     typedef simd_lane<Reg> unaligned
         __attribute__((vector_size(sizeof(Reg)), aligned(alignof(simd_lane<Reg>)), may_alias));
     const unaligned& memory = *reinterpret_cast<const unaligned*>(from);
     asm("vmovsldup %1, %0" : "=v"(even) : "m"(memory));
     asm("vmovshdup %1, %0" : "=v"(odd) : "m"(memory));
+#endif
   } else {
     simd_load(v, from);
     butterflies_within_stage<Simd, 1>(v, signs);

@@ -1,0 +1,67 @@
+#pragma once
+// The NEON back end of the FWHT kernels (AArch64): 128-bit registers, thirty-two of them, with FMA.
+// Written from the same generic kernels as AVX2 and AVX-512 (fwht_simd.hpp); only the register
+// type and the register budget differ.
+//
+// The back end's description is also compiled on x86, where test_fwht_isa runs these kernels on
+// 128-bit SSE registers: the same schedules (leaf passes of 16 registers of 4 floats, strips of 8
+// lanes, chunks of 1 and 2 floats in registers of that many lanes) as an AArch64 build, checked
+// bitwise against the portable kernels on every CI run.
+
+#include <cstddef>
+
+#include "rotq/config.hpp"
+#include "rotq/detail/hadamard_base.hpp"
+
+#if ROTQ_HAS_NEON || ROTQ_HAS_X86_DISPATCH
+#include "rotq/detail/fwht_simd.hpp"
+
+namespace rotq {
+namespace detail {
+
+template <class T>
+struct neon_fwht {
+  using scalar = T;
+  typedef T reg __attribute__((vector_size(16)));
+  // Thirty-two registers hold sixteen of data with the constants and temporaries beside them, as
+  // on AVX-512.
+  static constexpr std::size_t leaf_registers = 16;
+  static constexpr std::size_t pass_registers = 16;
+  // The split between add and multiply pipes was measured on Zen only; AArch64 cores issue both
+  // on the same pipes.
+  static constexpr bool split_butterflies = false;
+  // The FMAs come from GCC's and clang's contraction of a * b + acc, which rounds as the addition
+  // it replaces (every b is +-1).
+  static constexpr bool inline_assembly = false;
+  // Rows in lanes (fwht_lanes_avx2.hpp) is AVX2 code; float chunks of one or two elements go
+  // through the strips on the same 3-column plans, in registers of one or two lanes.
+  static constexpr bool lane_lookups = false;
+};
+
+#if ROTQ_HAS_NEON
+/// sylvester_chunks_portable's contract with NEON.
+template <class T>
+void sylvester_neon(const T* in, T* out, std::size_t log2n, std::size_t count, T scale) {
+  sylvester_simd<neon_fwht<T>>(in, out, log2n, count, scale);
+}
+
+/// apply_base_portable's contract with NEON (`sums` unused: apply_base_simd keeps its own,
+/// aligned).
+template <class T>
+void apply_base_neon(const base_group_plan& plan, const T* z, T* y, std::size_t p, T scale,
+                     T* /*sums*/) {
+  apply_base_simd<neon_fwht<T>>(plan, z, y, p, scale);
+}
+
+/// apply_paired_base_portable's contract with NEON (`sums` unused).
+template <class T>
+void apply_paired_base_neon(const base_group_plan& plan, const T* z, T* y, std::size_t p, T scale,
+                            T* /*sums*/) {
+  apply_paired_base_simd<neon_fwht<T>>(plan, z, y, p, scale);
+}
+#endif  // ROTQ_HAS_NEON
+
+}  // namespace detail
+}  // namespace rotq
+
+#endif  // ROTQ_HAS_NEON || ROTQ_HAS_X86_DISPATCH
