@@ -159,32 +159,19 @@ struct emulated_avx512_fwht : rotq::detail::avx512_fwht<T> {
 // The kernels of the back end that Simd describes, compiled for the instructions this test is
 // built for.
 template <class Simd>
-void compiled_here_sylvester(const typename Simd::scalar* in, typename Simd::scalar* out,
-                             std::size_t log2n, std::size_t count, typename Simd::scalar scale) {
-  rotq::detail::sylvester_simd<Simd>(in, out, log2n, count, scale);
-}
-
-template <class Simd>
-void compiled_here_apply_base(const rotq::detail::base_group_plan& plan,
-                              const typename Simd::scalar* z, typename Simd::scalar* y,
-                              std::size_t p, typename Simd::scalar scale,
-                              typename Simd::scalar* /*sums*/) {
-  rotq::detail::apply_base_simd<Simd>(plan, z, y, p, scale);
-}
-
-template <class Simd>
-void compiled_here_apply_paired_base(const rotq::detail::base_group_plan& plan,
-                                     const typename Simd::scalar* z, typename Simd::scalar* y,
-                                     std::size_t p, typename Simd::scalar scale,
-                                     typename Simd::scalar* /*sums*/) {
-  rotq::detail::apply_paired_base_simd<Simd>(plan, z, y, p, scale);
-}
-
-template <class Simd>
 const rotq::detail::fwht_kernels<typename Simd::scalar>& compiled_here_kernels() {
-  static const rotq::detail::fwht_kernels<typename Simd::scalar> kernels{
-      &compiled_here_sylvester<Simd>, &compiled_here_apply_base<Simd>,
-      &compiled_here_apply_paired_base<Simd>};
+  namespace detail = rotq::detail;
+  using T = typename Simd::scalar;
+  static const detail::fwht_kernels<T> kernels{
+      [](const T* in, T* out, std::size_t log2n, std::size_t count, T scale) {
+        detail::sylvester_simd<Simd>(in, out, log2n, count, scale);
+      },
+      [](const detail::base_group_plan& plan, const T* z, T* y, std::size_t p, T scale, T*) {
+        detail::apply_base_simd<Simd>(plan, z, y, p, scale);
+      },
+      [](const detail::base_group_plan& plan, const T* z, T* y, std::size_t p, T scale, T*) {
+        detail::apply_paired_base_simd<Simd>(plan, z, y, p, scale);
+      }};
   return kernels;
 }
 
