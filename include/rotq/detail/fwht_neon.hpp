@@ -30,8 +30,8 @@ struct neon_fwht {
   // The split between add and multiply pipes was measured on Zen only; AArch64 cores issue both
   // on the same pipes.
   static constexpr bool split_butterflies = false;
-  // The FMAs come from GCC's and clang's contraction of a * b + acc, which rounds as the addition
-  // it replaces (every b is +-1).
+  // a * b + acc as written, which the compiler may contract into an FMA (GNU modes do): either
+  // way it rounds as the addition it stands for, every b being +-1.
   static constexpr bool inline_assembly = false;
   // Rows in lanes (fwht_lanes_avx2.hpp) is AVX2 code; float chunks of one or two elements go
   // through the strips on the same 3-column plans, in registers of one or two lanes.
