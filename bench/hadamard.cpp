@@ -4,6 +4,10 @@
 //                         read and write), and how many times faster rotq is than the naive
 //                         loops, the dense Eigen product (n <= 8192, aligned only) and rotq's own
 //                         portable kernels.
+//   fwht/half/<n>, fwht/bfloat16/<n>  the storage types, on one vector in cache: how many times
+//                         faster than widening and rounding element by element with static_cast
+//                         around the float transform (x_scalar_conversion), and the float
+//                         transform's time over theirs (x_float: below 1, the conversions' cost).
 //   fwht_rows/<type>/<n>  rotq::fwht_rows over 4096 rows of n (far larger than the caches)
 //                         against std::memcpy of the same bytes.
 // The instruction set is rotq::active_isa() (ROTQ_ISA=portable|avx2|avx512|neon overrides it); it
@@ -125,6 +129,34 @@ void bench_fwht(benchmark::State& state) {
 }
 
 template <class T>
+void bench_fwht_storage(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  gaussian_buffer<T> x(n, 1), y(n, 1);
+  gaussian_buffer<float> z(n, 1), row(n, 2);
+  const auto rotq_fwht = [&] {
+    rotq::fwht(x.data(), n);
+    benchmark::DoNotOptimize(x.data());
+  };
+  for (auto _ : state) rotq_fwht();
+
+  const auto float_fwht = [&] {
+    rotq::fwht(z.data(), n);
+    benchmark::DoNotOptimize(z.data());
+  };
+  const auto scalar_conversion = [&] {
+    for (std::size_t i = 0; i < n; ++i) row.data()[i] = static_cast<float>(y.data()[i]);
+    rotq::fwht(row.data(), n);
+    for (std::size_t i = 0; i < n; ++i) y.data()[i] = static_cast<T>(row.data()[i]);
+    benchmark::DoNotOptimize(y.data());
+  };
+  const auto ns = interleaved_ns_per_call(2e-3, 7, rotq_fwht, float_fwht, scalar_conversion);
+  state.counters["x_float"] = ns[1] / ns[0];
+  state.counters["x_scalar_conversion"] = ns[2] / ns[0];
+  state.counters["GB/s"] = benchmark::Counter(2.0 * double(n * sizeof(T)) * 1e-9,
+                                              benchmark::Counter::kIsIterationInvariantRate);
+}
+
+template <class T>
 void bench_fwht_rows(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   constexpr std::size_t rows = 4096;
@@ -162,10 +194,18 @@ void register_all() {
   // Data 16 bytes past a line, as malloc returns it: registers straddle cache lines.
   for (const std::int64_t n : {4096, 16384, 65536, 11008})
     benchmark::RegisterBenchmark("fwht/float", bench_fwht<float>)->Args({n, 4});
-  for (const std::int64_t n : {4096, 11008})
+  for (const std::int64_t n : {256, 4096, 16384, 11008}) {
+    benchmark::RegisterBenchmark("fwht/half", bench_fwht_storage<Eigen::half>)->Arg(n);
+    benchmark::RegisterBenchmark("fwht/bfloat16", bench_fwht_storage<Eigen::bfloat16>)->Arg(n);
+  }
+  for (const std::int64_t n : {4096, 11008}) {
     benchmark::RegisterBenchmark("fwht_rows/float", bench_fwht_rows<float>)
         ->Arg(n)
         ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("fwht_rows/bfloat16", bench_fwht_rows<Eigen::bfloat16>)
+        ->Arg(n)
+        ->Unit(benchmark::kMillisecond);
+  }
 }
 
 // Registered before main, as BENCHMARK() registers, so that BENCHMARK_MAIN serves.

@@ -1,10 +1,11 @@
-// Tests for the FWHT back ends (detail/fwht_kernels.hpp and the per-ISA headers): every instruction
-// set this CPU and build offer (rotq::isa_available) is selected with rotq::set_isa in turn and
-// checked against references that do not use the kernels (the dense hadamard_matrix in double,
-// or H_n e_j from its definition where the dense matrix is too large) and against the portable
-// kernels, bitwise: every back end performs the same additions in the same order. On x86 the
-// AVX-512 kernels also run on emulated 512-bit registers, so that a machine without AVX-512 tests
-// them, and the NEON back end's kernels on 128-bit SSE registers.
+// Tests for the FWHT back ends (detail/fwht_kernels.hpp and the per-ISA headers) and their half /
+// bfloat16 conversions (detail/float_storage.hpp): every instruction set this CPU and build offer
+// (rotq::isa_available) is selected with rotq::set_isa in turn and checked against references that
+// do not use the kernels (the dense hadamard_matrix in double, or H_n e_j from its definition where
+// the dense matrix is too large) and against the portable kernels, bitwise: every back end performs
+// the same additions in the same order. On x86 the AVX-512 kernels also run on emulated 512-bit
+// registers, so that a machine without AVX-512 tests them, and the NEON back end's kernels on
+// 128-bit SSE registers.
 
 #include <rotq/hadamard.hpp>
 #include <rotq/isa.hpp>
@@ -20,6 +21,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -205,10 +207,10 @@ void check_compiled_here() {
         CAPTURE(n, transposed, offset);
         CHECK(bitwise_equal(
             transformed_by(compiled_here_kernels<Simd<float>>(), xf, transposed, offset),
-            transformed_by(rotq::detail::portable_fwht_kernels<float>(), xf, transposed, offset)));
+            transformed_by(rotq::detail::fwht_tables<float>::portable(), xf, transposed, offset)));
         CHECK(bitwise_equal(
             transformed_by(compiled_here_kernels<Simd<double>>(), xd, transposed, offset),
-            transformed_by(rotq::detail::portable_fwht_kernels<double>(), xd, transposed, offset)));
+            transformed_by(rotq::detail::fwht_tables<double>::portable(), xd, transposed, offset)));
       }
   }
 }
@@ -305,6 +307,135 @@ TEST_CASE("strided rows, odd row counts and unaligned rows transform row by row"
         }
       }
     }
+  }
+}
+
+// Storage types (Eigen::half, Eigen::bfloat16) as their 16 bits, and back.
+template <class T>
+std::uint16_t bits_of(T value) {
+  std::uint16_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
+}
+
+template <class T>
+T from_bits(std::uint16_t bits) {
+  T value;
+  std::memcpy(static_cast<void*>(&value), &bits, sizeof bits);
+  return value;
+}
+
+std::uint32_t bits_of(float value) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
+}
+
+// What a conversion must give for `from` where static_cast gives `expected`: the same bits, or
+// for a NaN any NaN of the same sign (payloads may differ between instruction sets).
+template <class From, class To>
+bool converts_as_static_cast(From from, To got, To expected) {
+  const bool nan = std::isnan(static_cast<float>(from));
+  if (!nan) return bits_of(got) == bits_of(expected);
+  return std::isnan(static_cast<float>(got)) &&
+         std::signbit(static_cast<float>(got)) == std::signbit(static_cast<float>(from));
+}
+
+// Every 16-bit pattern of T widened, and floats of every upper half with lower halves that put
+// each rounding position of T (normal and subnormal) on either side of a tie and on it, rounded:
+// by the active back end's conversions, against static_cast element by element. The arrays start
+// one element past a register and end short of one, so that the steps of every width and the
+// scalar tails all run.
+template <class T>
+void check_storage_conversions() {
+  const bool half = std::is_same_v<T, Eigen::half>;
+  CAPTURE(half);
+  const auto& kernels = rotq::detail::active_kernels<rotq::detail::storage_tables<T>>();
+
+  std::vector<T> all(65536 + 1);
+  for (std::uint32_t b = 0; b < 65536; ++b) all[b + 1] = from_bits<T>(std::uint16_t(b));
+  std::vector<float> widened(all.size());
+  kernels.widen(all.data() + 1, widened.data() + 1, 65536 - 3);
+  std::size_t widen_mismatches = 0;
+  std::uint16_t first_widen_mismatch = 0;
+  for (std::size_t i = 1; i < 65536 - 2; ++i)
+    if (!converts_as_static_cast(all[i], widened[i], static_cast<float>(all[i])) &&
+        widen_mismatches++ == 0)
+      first_widen_mismatch = bits_of(all[i]);
+  CAPTURE(first_widen_mismatch);
+  CHECK(widen_mismatches == 0);
+
+  std::vector<std::uint32_t> lower = {0x0000, 0x0001, 0x0fff, 0x1000, 0x1001, 0x1fff, 0x2000,
+                                      0x2001, 0x3000, 0x4000, 0x4001, 0x5000, 0x6000, 0x7fff,
+                                      0x8000, 0x8001, 0x9000, 0xa000, 0xc000, 0xe000, 0xffff};
+  std::mt19937 gen(41);
+  for (int k = 0; k < 4; ++k) lower.push_back(gen() & 0xffff);
+  std::vector<float> floats(1);
+  for (std::uint32_t upper = 0; upper < 65536; ++upper)
+    for (std::uint32_t low : lower) {
+      const std::uint32_t bits = upper << 16 | low;
+      float value;
+      std::memcpy(&value, &bits, sizeof value);
+      floats.push_back(value);
+    }
+  const std::size_t count = floats.size() - 1 - 5;  // a tail of 5 after the last whole register
+  std::vector<T> rounded(floats.size());
+  kernels.round(floats.data() + 1, rounded.data() + 1, count);
+  std::size_t round_mismatches = 0;
+  std::uint32_t first_round_mismatch = 0;
+  for (std::size_t i = 1; i <= count; ++i)
+    if (!converts_as_static_cast(floats[i], rounded[i], static_cast<T>(floats[i])) &&
+        round_mismatches++ == 0)
+      first_round_mismatch = bits_of(floats[i]);
+  CAPTURE(first_round_mismatch);
+  CHECK(round_mismatches == 0);
+}
+
+TEST_CASE("half and bfloat16 widen and round as static_cast does on every instruction set",
+          "[fwht_isa][storage]") {
+  for (rotq::isa which : available_isas()) {
+    CAPTURE(rotq::isa_name(which));
+    const isa_scope scope(which);
+    check_storage_conversions<Eigen::half>();
+    check_storage_conversions<Eigen::bfloat16>();
+  }
+}
+
+// Rows of T transformed in place equal, bitwise, each row widened by static_cast, transformed in
+// float, and rounded back by static_cast.
+template <class T>
+void check_storage_rows(std::size_t n, std::size_t rows, std::size_t stride) {
+  const bool half = std::is_same_v<T, Eigen::half>;
+  CAPTURE(half, n, rows, stride);
+  const std::vector<float> values = gaussian<float>(rows * stride, 12);
+  std::vector<T> data(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) data[i] = static_cast<T>(4 * values[i]);
+  const std::vector<T> original = data;
+  rotq::fwht_rows(rotq::matrix_view<T>(data.data(), rows, n, stride));
+  std::size_t mismatches = 0;
+  for (std::size_t r = 0; r < rows; ++r) {
+    std::vector<float> row(n);
+    for (std::size_t i = 0; i < n; ++i) row[i] = static_cast<float>(original[r * stride + i]);
+    rotq::fwht(row.data(), n);
+    for (std::size_t i = 0; i < n; ++i)
+      if (bits_of(data[r * stride + i]) != bits_of(static_cast<T>(row[i]))) ++mismatches;
+    for (std::size_t i = n; i < stride; ++i)
+      if (bits_of(data[r * stride + i]) != bits_of(original[r * stride + i])) ++mismatches;
+  }
+  CHECK(mismatches == 0);
+}
+
+TEST_CASE("half and bfloat16 rows are transformed in float and rounded once on every ISA",
+          "[fwht_isa][storage]") {
+  for (rotq::isa which : available_isas()) {
+    CAPTURE(rotq::isa_name(which));
+    const isa_scope scope(which);
+    for (std::size_t n : {std::size_t{1}, std::size_t{12}, std::size_t{172}, std::size_t{256},
+                          std::size_t{688}, std::size_t{4096}, std::size_t{11008}})
+      for (std::size_t stride : {n, n + 3}) {
+        check_storage_rows<Eigen::half>(n, 3, stride);
+        check_storage_rows<Eigen::bfloat16>(n, 3, stride);
+      }
   }
 }
 

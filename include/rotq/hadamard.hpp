@@ -18,8 +18,10 @@
 #include <type_traits>
 #include <vector>
 
+#include "rotq/detail/float_storage.hpp"
 #include "rotq/detail/fwht_kernels.hpp"
 #include "rotq/detail/hadamard_registry.hpp"
+#include "rotq/detail/kernel_dispatch.hpp"
 #include "rotq/detail/simd_alignment.hpp"
 #include "rotq/detail/splitmix64.hpp"
 #include "rotq/error.hpp"
@@ -218,11 +220,11 @@ void fwht_rows_dispatch(matrix_view<T> x, normalization norm, bool transposed) {
         thread_scratch<float>(fwht_scratch_size(shape) + n + cache_line_slack<float>));
     float* row = work + fwht_scratch_size(shape);
     const fwht_kernels<float>& kernels = active_fwht_kernels<float>();
+    const storage_kernels<T>& storage = active_kernels<storage_tables<T>>();
     for (std::size_t r = 0; r < x.rows; ++r) {
-      T* xr = x.row(r);
-      for (std::size_t i = 0; i < n; ++i) row[i] = static_cast<float>(xr[i]);
+      storage.widen(x.row(r), row, n);
       fwht_compute(kernels, row, shape, norm, transposed, work);
-      for (std::size_t i = 0; i < n; ++i) xr[i] = static_cast<T>(row[i]);
+      storage.round(row, x.row(r), n);
     }
   }
 }
@@ -230,7 +232,8 @@ void fwht_rows_dispatch(matrix_view<T> x, normalization norm, bool transposed) {
 }  // namespace detail
 
 /// In place, x <- H_n x for the n elements at x. T is float or double (computed in T), or
-/// Eigen::half / Eigen::bfloat16 (computed in float, rounded once). Every supported n works;
+/// Eigen::half / Eigen::bfloat16 (computed in float, rounded once to nearest even, as static_cast
+/// rounds, with the same bits on every instruction set). Every supported n works;
 /// throws rotq::error otherwise. NaN or Inf in x propagates into the outputs it mixes into
 /// (with H_m, all of them); nothing is checked on the hot path.
 template <class T>

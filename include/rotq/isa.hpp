@@ -10,6 +10,10 @@
 #include "rotq/config.hpp"
 #include "rotq/error.hpp"
 
+#if ROTQ_HAS_X86_DISPATCH
+#include <cpuid.h>
+#endif
+
 namespace rotq {
 
 enum class isa { portable, avx2, avx512, neon };
@@ -26,7 +30,19 @@ inline const char* isa_name(isa which) {
   }
 }
 
-/// True when rotq was compiled with kernels for `which` and this CPU can run them.
+#if ROTQ_HAS_X86_DISPATCH
+namespace detail {
+/// F16C (half <-> float conversions, used for Eigen::half rows), which every processor with AVX2
+/// has; clang's __builtin_cpu_supports does not know its name, so CPUID is asked directly.
+inline bool cpu_has_f16c() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
+}
+}  // namespace detail
+#endif
+
+/// True when rotq was compiled with kernels for `which` and this CPU can run them. AVX2 means
+/// AVX2, FMA and F16C; AVX-512 means F and DQ on top of those.
 inline bool isa_available(isa which) {
   if (which == isa::portable) return true;
 #if ROTQ_HAS_NEON
@@ -34,9 +50,11 @@ inline bool isa_available(isa which) {
 #endif
 #if ROTQ_HAS_X86_DISPATCH
   __builtin_cpu_init();
-  if (which == isa::avx2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const bool avx2 =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && detail::cpu_has_f16c();
+  if (which == isa::avx2) return avx2;
   if (which == isa::avx512)
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+    return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
 #endif
   return false;
 }

@@ -8,7 +8,7 @@
 #include "rotq/detail/fwht_neon.hpp"
 #include "rotq/detail/fwht_portable_chunks.hpp"
 #include "rotq/detail/hadamard_base.hpp"
-#include "rotq/isa.hpp"
+#include "rotq/detail/kernel_dispatch.hpp"
 
 namespace rotq {
 namespace detail {
@@ -24,52 +24,39 @@ struct fwht_kernels {
                             T* sums);
 };
 
+/// fwht_kernels<T> for each instruction set of this build (a family for active_kernels).
 template <class T>
-const fwht_kernels<T>& portable_fwht_kernels() {
-  static const fwht_kernels<T> kernels{&sylvester_chunks_portable<T>, &apply_base_portable<T>,
-                                       &apply_paired_base_portable<T>};
-  return kernels;
-}
+struct fwht_tables {
+  using table = fwht_kernels<T>;
 
+  static const table& portable() {
+    static const table kernels{&sylvester_chunks_portable<T>, &apply_base_portable<T>,
+                               &apply_paired_base_portable<T>};
+    return kernels;
+  }
 #if ROTQ_HAS_X86_DISPATCH
-template <class T>
-const fwht_kernels<T>& avx2_fwht_kernels() {
-  static const fwht_kernels<T> kernels{&sylvester_avx2<T>, &apply_base_avx2<T>,
-                                       &apply_paired_base_avx2<T>};
-  return kernels;
-}
-
-template <class T>
-const fwht_kernels<T>& avx512_fwht_kernels() {
-  static const fwht_kernels<T> kernels{&sylvester_avx512<T>, &apply_base_avx512<T>,
-                                       &apply_paired_base_avx512<T>};
-  return kernels;
-}
+  static const table& avx2() {
+    static const table kernels{&sylvester_avx2<T>, &apply_base_avx2<T>, &apply_paired_base_avx2<T>};
+    return kernels;
+  }
+  static const table& avx512() {
+    static const table kernels{&sylvester_avx512<T>, &apply_base_avx512<T>,
+                               &apply_paired_base_avx512<T>};
+    return kernels;
+  }
 #endif
-
 #if ROTQ_HAS_NEON
-template <class T>
-const fwht_kernels<T>& neon_fwht_kernels() {
-  static const fwht_kernels<T> kernels{&sylvester_neon<T>, &apply_base_neon<T>,
-                                       &apply_paired_base_neon<T>};
-  return kernels;
-}
+  static const table& neon() {
+    static const table kernels{&sylvester_neon<T>, &apply_base_neon<T>, &apply_paired_base_neon<T>};
+    return kernels;
+  }
 #endif
+};
 
-/// The kernels of the active instruction set (rotq::active_isa), looked up on every call so that
-/// set_isa takes effect at once; the lookup is an atomic load and a switch.
+/// The kernels of the active instruction set.
 template <class T>
 const fwht_kernels<T>& active_fwht_kernels() {
-#if ROTQ_HAS_X86_DISPATCH
-  switch (active_isa()) {
-    case isa::avx512: return avx512_fwht_kernels<T>();
-    case isa::avx2: return avx2_fwht_kernels<T>();
-    default: break;
-  }
-#elif ROTQ_HAS_NEON
-  if (active_isa() == isa::neon) return neon_fwht_kernels<T>();
-#endif
-  return portable_fwht_kernels<T>();
+  return active_kernels<fwht_tables<T>>();
 }
 
 }  // namespace detail
