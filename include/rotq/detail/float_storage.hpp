@@ -43,8 +43,8 @@ void round_portable(const float* in, T* out, std::size_t n) {
 #if ROTQ_HAS_X86_DISPATCH
 // F16C converts eight lanes an instruction with the rounding of static_cast (to nearest even,
 // from the immediate rather than MXCSR); call these only where isa_available(isa::avx2).
-__attribute__((target("avx2,f16c"))) inline void widen_half_avx2(const Eigen::half* in, float* out,
-                                                                 std::size_t n) {
+__attribute__((target("avx2,f16c"))) inline void widen_avx2(const Eigen::half* in, float* out,
+                                                            std::size_t n) {
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     __m128i halves;
@@ -54,8 +54,8 @@ __attribute__((target("avx2,f16c"))) inline void widen_half_avx2(const Eigen::ha
   widen_portable(in + i, out + i, n - i);
 }
 
-__attribute__((target("avx2,f16c"))) inline void round_half_avx2(const float* in, Eigen::half* out,
-                                                                 std::size_t n) {
+__attribute__((target("avx2,f16c"))) inline void round_avx2(const float* in, Eigen::half* out,
+                                                            std::size_t n) {
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m128i halves = _mm256_cvtps_ph(_mm256_loadu_ps(in + i), _MM_FROUND_TO_NEAREST_INT);
@@ -67,8 +67,8 @@ __attribute__((target("avx2,f16c"))) inline void round_half_avx2(const float* in
 // bfloat16 is the upper half of a float: widening is a shift into place, rounding integer
 // arithmetic (round_bfloat16_lanes_avx2); sixteen lanes a step, so that one pack serves two
 // registers.
-__attribute__((target("avx2"))) inline void widen_bfloat16_avx2(const Eigen::bfloat16* in,
-                                                                float* out, std::size_t n) {
+__attribute__((target("avx2"))) inline void widen_avx2(const Eigen::bfloat16* in, float* out,
+                                                       std::size_t n) {
   const __m256i zero = _mm256_setzero_si256();
   std::size_t i = 0;
   for (; i + 16 <= n; i += 16) {
@@ -106,9 +106,8 @@ __attribute__((target("avx2"))) inline __m256i round_bfloat16_lanes_avx2(__m256 
   return _mm256_srli_epi32(_mm256_blendv_epi8(rounded, quiet_nan, is_nan), 16);
 }
 
-__attribute__((target("avx2"))) inline void round_bfloat16_avx2(const float* in,
-                                                                Eigen::bfloat16* out,
-                                                                std::size_t n) {
+__attribute__((target("avx2"))) inline void round_avx2(const float* in, Eigen::bfloat16* out,
+                                                       std::size_t n) {
   std::size_t i = 0;
   for (; i + 16 <= n; i += 16) {
     // The pack interleaves 128-bit halves (0-3, 8-11, 4-7, 12-15); the permute restores order.
@@ -131,7 +130,7 @@ __attribute__((target("avx2"))) inline void round_bfloat16_avx2(const float* in,
 
 #if ROTQ_HAS_NEON
 // Conversions between half and float are part of every AArch64 processor's Advanced SIMD.
-inline void widen_half_neon(const Eigen::half* in, float* out, std::size_t n) {
+inline void widen_neon(const Eigen::half* in, float* out, std::size_t n) {
   std::size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     uint16x4_t halves;
@@ -141,7 +140,7 @@ inline void widen_half_neon(const Eigen::half* in, float* out, std::size_t n) {
   widen_portable(in + i, out + i, n - i);
 }
 
-inline void round_half_neon(const float* in, Eigen::half* out, std::size_t n) {
+inline void round_neon(const float* in, Eigen::half* out, std::size_t n) {
   std::size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     const uint16x4_t halves = vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(in + i)));
@@ -152,7 +151,7 @@ inline void round_half_neon(const float* in, Eigen::half* out, std::size_t n) {
 
 // bfloat16 is the upper half of a float: widening is a shift into place, rounding the integer
 // arithmetic of round_bfloat16_lanes_avx2.
-inline void widen_bfloat16_neon(const Eigen::bfloat16* in, float* out, std::size_t n) {
+inline void widen_neon(const Eigen::bfloat16* in, float* out, std::size_t n) {
   std::size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     uint16x4_t upper;
@@ -162,7 +161,7 @@ inline void widen_bfloat16_neon(const Eigen::bfloat16* in, float* out, std::size
   widen_portable(in + i, out + i, n - i);
 }
 
-inline void round_bfloat16_neon(const float* in, Eigen::bfloat16* out, std::size_t n) {
+inline void round_neon(const float* in, Eigen::bfloat16* out, std::size_t n) {
   std::size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     const float32x4_t value = vld1q_f32(in + i);
@@ -179,51 +178,26 @@ inline void round_bfloat16_neon(const float* in, Eigen::bfloat16* out, std::size
 }
 #endif
 
-/// storage_kernels<T> for each instruction set of this build (a family for active_kernels).
-/// The conversions only move data, so AVX-512 processors, which all have AVX2 and F16C, use the
-/// AVX2 ones.
+/// storage_kernels<T> for each instruction set of this build (a family for active_kernels); each
+/// back end's two functions are overloaded for Eigen::half and Eigen::bfloat16. The conversions
+/// only move data, so AVX-512 processors, which all have AVX2 and F16C, use the AVX2 ones.
 template <class T>
-struct storage_tables;
-
-template <>
-struct storage_tables<Eigen::half> {
-  using table = storage_kernels<Eigen::half>;
+struct storage_tables {
+  using table = storage_kernels<T>;
   static const table& portable() {
-    static const table kernels{&widen_portable<Eigen::half>, &round_portable<Eigen::half>};
+    static const table kernels{&widen_portable<T>, &round_portable<T>};
     return kernels;
   }
 #if ROTQ_HAS_X86_DISPATCH
   static const table& avx2() {
-    static const table kernels{&widen_half_avx2, &round_half_avx2};
+    static const table kernels{&widen_avx2, &round_avx2};
     return kernels;
   }
   static const table& avx512() { return avx2(); }
 #endif
 #if ROTQ_HAS_NEON
   static const table& neon() {
-    static const table kernels{&widen_half_neon, &round_half_neon};
-    return kernels;
-  }
-#endif
-};
-
-template <>
-struct storage_tables<Eigen::bfloat16> {
-  using table = storage_kernels<Eigen::bfloat16>;
-  static const table& portable() {
-    static const table kernels{&widen_portable<Eigen::bfloat16>, &round_portable<Eigen::bfloat16>};
-    return kernels;
-  }
-#if ROTQ_HAS_X86_DISPATCH
-  static const table& avx2() {
-    static const table kernels{&widen_bfloat16_avx2, &round_bfloat16_avx2};
-    return kernels;
-  }
-  static const table& avx512() { return avx2(); }
-#endif
-#if ROTQ_HAS_NEON
-  static const table& neon() {
-    static const table kernels{&widen_bfloat16_neon, &round_bfloat16_neon};
+    static const table kernels{&widen_neon, &round_neon};
     return kernels;
   }
 #endif
