@@ -76,11 +76,11 @@ void simulate_lane_stages(std::vector<thread_registers>& threads, int stages, in
       const std::size_t partner = t ^ static_cast<std::size_t>(mask);
       REQUIRE(partner < threads.size());
       REQUIRE(partner / cd::warp_threads == t / cd::warp_threads);  // a shuffle stays in its warp
-      const bool upper = (static_cast<int>(t % cd::warp_threads) & mask) != 0;
+      const float own_sign = (static_cast<int>(t % cd::warp_threads) & mask) != 0 ? -1.0f : 1.0f;
       for (int k = 0; k < used; ++k)
         for (int e = 0; e < 8; ++e)
           threads[t].x[k][e] =
-              cd::butterfly_half(before[t].x[k][e], before[partner].x[k][e], upper);
+              cd::butterfly_half(before[t].x[k][e], before[partner].x[k][e], own_sign);
     }
   }
 }
@@ -114,7 +114,6 @@ std::vector<float> simulate_rows_kernel(const cd::row_tiling& t, const std::vect
   for (auto& th : threads)
     for (int k = 0; k < used; ++k) cd::butterfly_vector(th.x[k]);
   simulate_lane_stages(threads, cd::lane_stages(t), used);
-  for (auto& th : threads) cd::butterfly_slots(th.x, t.column_slots);
   std::vector<float> staging(static_cast<std::size_t>(n), 0.0f);
   if (t.column_threads > cd::warp_threads) {
     for (int th = 0; th < busy; ++th)
@@ -131,7 +130,9 @@ std::vector<float> simulate_rows_kernel(const cd::row_tiling& t, const std::vect
       for (int th = 0; th < busy; ++th)
         for (int k = 0; k < used; ++k)
           read_staged(staging, n, cd::owned_vector(t, th, k), threads[th].x[k]);
-  } else if (t.m > 1) {
+  }
+  for (auto& th : threads) cd::butterfly_slots(th.x, t.column_slots);
+  if (t.m > 1 && t.column_threads <= cd::warp_threads) {
     for (int th = 0; th < busy; ++th)
       for (int k = 0; k < used; ++k)
         write_staged(staging, n, cd::owned_vector(t, th, k), threads[th].x[k]);
@@ -202,35 +203,69 @@ double simulated_error(int n, bool random_signs, bool inverse) {
 }  // namespace
 
 TEST_CASE("tiling: every row element has exactly one owner, before and after the exchange") {
-  for (const int n : supported_sizes(664)) {
-    const int m = static_cast<int>(rotq::hadamard_base_order(static_cast<std::size_t>(n)));
-    cd::row_tiling t;
-    const bool vectorised =
-        cd::choose_row_tiling(n, m, true, slots, cd::library_row_cta_threads, t);
-    INFO("n = " << n << ", m = " << m);
-    // The vectorised kernel takes exactly the sizes whose chunks hold whole vectors.
-    CHECK(vectorised == (n / m >= 8));
-    if (!vectorised) continue;
-    CHECK(t.m * t.p == n);
-    CHECK(t.chunk_groups * t.chunk_slots == t.m);
-    CHECK(cd::used_slots(t) <= slots);
-    CHECK(cd::busy_threads(t) <= t.row_threads);
-    CHECK(t.row_threads <= cd::max_cta_threads);
-    CHECK((t.row_threads % cd::warp_threads == 0 ||
-           (cd::is_power_of_two(t.row_threads) && t.row_threads < cd::warp_threads)));
-    CHECK((t.rows_per_cta * t.row_threads) % cd::warp_threads == 0);
-    CHECK(t.column_threads * t.column_slots * cd::vector_elements == t.p);
-    std::vector<int> owners(static_cast<std::size_t>(n / 8), 0), exchanged(owners);
-    for (int th = 0; th < cd::busy_threads(t); ++th)
-      for (int k = 0; k < cd::used_slots(t); ++k) {
-        ++owners.at(static_cast<std::size_t>(cd::owned_vector(t, th, k)));
-        if (t.column_threads > cd::warp_threads)
-          ++exchanged.at(static_cast<std::size_t>(cd::exchanged_vector(t, th, k)));
+  for (const int n : supported_sizes(664))
+    for (const bool decode : {false, true}) {
+      const int m = static_cast<int>(rotq::hadamard_base_order(static_cast<std::size_t>(n)));
+      cd::row_tiling t;
+      const bool vectorised =
+          decode ? cd::choose_decode_tiling(n, m, t)
+                 : cd::choose_row_tiling(n, m, true, slots, cd::library_row_cta_threads, t);
+      INFO("n = " << n << ", m = " << m << (decode ? ", decode tiling" : ""));
+      // The vectorised kernel takes exactly the sizes whose chunks hold whole vectors.
+      CHECK(vectorised == (n / m >= 8));
+      if (!vectorised) continue;
+      if (decode) {
+        CHECK((t.rows_per_cta == 1 || t.rows_per_cta * t.row_threads == cd::warp_threads));
+        CHECK((cd::used_slots(t) == slots || t.row_threads <= cd::decode_max_row_threads));
       }
-    CHECK(std::all_of(owners.begin(), owners.end(), [](int c) { return c == 1; }));
-    if (t.column_threads > cd::warp_threads)
-      CHECK(std::all_of(exchanged.begin(), exchanged.end(), [](int c) { return c == 1; }));
+      CHECK(t.m * t.p == n);
+      CHECK(t.chunk_groups * t.chunk_slots == t.m);
+      CHECK(cd::used_slots(t) <= slots);
+      CHECK(cd::busy_threads(t) <= t.row_threads);
+      CHECK(t.row_threads <= cd::max_cta_threads);
+      CHECK((t.row_threads % cd::warp_threads == 0 ||
+             (cd::is_power_of_two(t.row_threads) && t.row_threads < cd::warp_threads)));
+      CHECK((t.rows_per_cta * t.row_threads) % cd::warp_threads == 0);
+      CHECK(t.column_threads * t.column_slots * cd::vector_elements == t.p);
+      // owned_vector's stride between slots holds only for these.
+      CHECK((t.chunk_slots == 1 || t.column_slots == 1));
+      std::vector<int> owners(static_cast<std::size_t>(n / 8), 0), exchanged(owners);
+      for (int th = 0; th < cd::busy_threads(t); ++th)
+        for (int k = 0; k < cd::used_slots(t); ++k) {
+          ++owners.at(static_cast<std::size_t>(cd::owned_vector(t, th, k)));
+          if (t.column_threads > cd::warp_threads)
+            ++exchanged.at(static_cast<std::size_t>(cd::exchanged_vector(t, th, k)));
+        }
+      CHECK(std::all_of(owners.begin(), owners.end(), [](int c) { return c == 1; }));
+      if (t.column_threads > cd::warp_threads)
+        CHECK(std::all_of(exchanged.begin(), exchanged.end(), [](int c) { return c == 1; }));
+    }
+}
+
+TEST_CASE("tiling: a row gets the same bits from the decode tiling as from the library's") {
+  // Every supported size with m <= 172 (the sizes of the simulation test and more): the two
+  // tilings split the row differently (here 1 or 2 slots a thread against 4), the arithmetic
+  // must not change.
+  int differing_tilings = 0;
+  for (const int n : supported_sizes(172)) {
+    const int m = static_cast<int>(rotq::hadamard_base_order(static_cast<std::size_t>(n)));
+    cd::row_tiling library, decode;
+    if (!cd::choose_row_tiling(n, m, true, slots, cd::library_row_cta_threads, library)) continue;
+    REQUIRE(cd::choose_decode_tiling(n, m, decode));
+    INFO("n = " << n << ", m = " << m);
+    differing_tilings += cd::used_slots(decode) != cd::used_slots(library);
+    const std::vector<float> row = gaussian_floats(static_cast<std::size_t>(n), 11u + n);
+    const std::vector<std::uint32_t> base =
+        m > 1 ? cd::pack_base_signs(rotq::hadamard_base_signs(static_cast<std::size_t>(m)),
+                                    static_cast<std::size_t>(m), false)
+              : std::vector<std::uint32_t>{};
+    const std::vector<std::uint8_t> signs = cd::pack_random_signs(static_cast<std::size_t>(n), 5);
+    const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(n)));
+    const std::vector<float> a = simulate_rows_kernel(library, row, base, signs, false, scale);
+    const std::vector<float> b = simulate_rows_kernel(decode, row, base, signs, false, scale);
+    CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
   }
+  CHECK(differing_tilings > 10);
 }
 
 TEST_CASE("tiling: for every slot, neighbouring threads of a chunk hold neighbouring vectors") {
@@ -567,7 +602,8 @@ TEST_CASE("staged and block shapes fit their shared memory and cover the CTA") {
   CHECK_FALSE(cd::choose_block_shape(512, 512, cd::block_cta_threads, s));
 }
 
-TEST_CASE("shared memory: every vectorised launch fits one sm_80 CTA, and what passes 48 KiB opts in") {
+TEST_CASE(
+    "shared memory: every vectorised launch fits one sm_80 CTA, and what passes 48 KiB opts in") {
   // A100 lets a CTA opt into 163 KiB (H100: 227 KiB); the launchers opt in above 48 KiB.
   constexpr int sm80_cta_bytes = 163 * 1024;
   int largest = 0, past_default = 0;
@@ -590,6 +626,7 @@ TEST_CASE("shared memory: every vectorised launch fits one sm_80 CTA, and what p
     const int m = static_cast<int>(rotq::hadamard_base_order(static_cast<std::size_t>(n)));
     cd::row_tiling t;
     if (cd::choose_row_tiling(n, m, true, slots, cd::library_row_cta_threads, t)) check(t, true);
+    if (cd::choose_decode_tiling(n, m, t)) check(t, true);
   }
   for (int n = 8; n <= cd::max_row_length; n += 8) check(library_tiling(n, 1, false), false);
   // The largest is a 32768-element row staged in fp32 (128 KiB) with the per-token partials.

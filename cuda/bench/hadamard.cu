@@ -2,7 +2,8 @@
 // same run, and the fused transform + quantiser against the unfused pair (hadamard, then
 // quantize). Shapes: n from 64 to 32768 plus 11008 and 14336 (m = 172 and 28), rows from 1
 // (decode) to 16384 (prefill). Counters: GB/s, copy_GB/s, copy_fraction (kernel bandwidth over
-// copy bandwidth; 1 is copy speed), us_per_call, and for the fused kernel speedup_vs_unfused.
+// copy bandwidth; 1 is copy speed), us_per_call, for the fused kernel speedup_vs_unfused, and
+// for decode shapes graph_us_per_call (report_decode_latency).
 //
 // The tile sweep (BM_fused_tile) instantiates rows_kernel with other register and CTA budgets
 // than the library's, through the kernel templates, for a GPU session to tune.
@@ -15,6 +16,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "../src/plan_states.hpp"
@@ -73,6 +75,15 @@ void require(const rotq::cuda::status& s) {
   }
 }
 
+/// Decode shapes (at most 16 rows) also report graph_us_per_call: microseconds per call when 64
+/// calls replay back to back from a CUDA graph, the launch-bound cost that kernels.md's 5 µs
+/// target is about (us_per_call also holds the host's launch overhead between two events).
+void report_decode_latency(benchmark::State& state, std::int64_t rows,
+                           const std::function<void(cudaStream_t)>& launch) {
+  if (rows <= 16)
+    state.counters["graph_us_per_call"] = rotq_bench::graph_seconds_per_call(launch) * 1e6;
+}
+
 /// hadamard, bf16 or fp16 in and out (the "bar" of kernels.md), against a 2-in 2-out copy.
 void BM_hadamard_bf16(benchmark::State& state) {
   const std::int64_t n = state.range(0), rows = state.range(1);
@@ -83,12 +94,12 @@ void BM_hadamard_bf16(benchmark::State& state) {
   const rotq::cuda::device_output out{data.get(), element_type::bfloat16,
                                       static_cast<std::size_t>(n)};
   const double copy = rotq_bench::copy_seconds<16, 16>(rows * n);
+  const auto launch = [&](cudaStream_t stream) {
+    require(rotq::cuda::hadamard(plan, static_cast<std::size_t>(rows), in, out, stream));
+  };
   rotq_bench::time_against_copy(
-      state,
-      [&] {
-        require(rotq::cuda::hadamard(plan, static_cast<std::size_t>(rows), in, out, nullptr));
-      },
-      4.0 * double(rows * n), copy);
+      state, [&] { launch(nullptr); }, 4.0 * double(rows * n), copy);
+  report_decode_latency(state, rows, launch);
 }
 BENCHMARK(BM_hadamard_bf16)->Apply(shapes);
 
@@ -111,13 +122,13 @@ void BM_hadamard_quantize_bf16(benchmark::State& state) {
     require(rotq::cuda::quantize(urows, un, {rotated.get(), element_type::bfloat16, un}, q,
                                  codes.out, nullptr));
   });
+  const auto launch = [&](cudaStream_t stream) {
+    require(rotq::cuda::hadamard_quantize(plan, urows, in, nullptr, q, codes.out, stream));
+  };
   rotq_bench::time_against_copy(
-      state,
-      [&] {
-        require(rotq::cuda::hadamard_quantize(plan, urows, in, nullptr, q, codes.out, nullptr));
-      },
-      bytes, copy);
+      state, [&] { launch(nullptr); }, bytes, copy);
   state.counters["speedup_vs_unfused"] = unfused / (state.counters["us_per_call"].value * 1e-6);
+  report_decode_latency(state, rows, launch);
 }
 BENCHMARK(BM_hadamard_quantize_bf16)->Apply(fused_shapes);
 

@@ -6,6 +6,7 @@
 
 #include <benchmark/benchmark.h>
 #include <cuda_runtime_api.h>
+#include <rotq/detail/splitmix64.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -22,12 +23,31 @@ inline void check(cudaError_t e, const char* what) {
   std::exit(1);
 }
 
-/// Device memory, filled with a byte pattern so reads are not of untouched pages.
+/// Byte i of a buffer of bfloat16 noise: value i / 2 is uniform in [-4, 4), drawn from
+/// SplitMix64 output i / 2. Benchmarks time the kernels on noise, never on constant rows: the
+/// transform of a constant row is zero but for one element, and a zero quotient takes the slow
+/// path of an IEEE division, so a constant input times another code path than real activations.
+__global__ void fill_bfloat16_noise(std::uint8_t* bytes, std::int64_t count) {
+  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= count) return;
+  const std::uint64_t random = rotq::detail::splitmix64_at(1, static_cast<std::uint64_t>(i / 2));
+  const float value = static_cast<float>(random >> 40) * 0x1p-21f - 4.0f;
+  const std::uint32_t word = __float_as_uint(value) >> 16;
+  bytes[i] = static_cast<std::uint8_t>(i % 2 == 0 ? word : word >> 8);
+}
+
+/// Device memory, filled with bfloat16 noise (fill_bfloat16_noise): every benchmark input is a
+/// bf16 row, and outputs do not care what they overwrite.
 class device_memory {
 public:
   explicit device_memory(std::size_t bytes) : bytes_(bytes) {
     check(cudaMalloc(&data_, bytes == 0 ? 16 : bytes), "cudaMalloc");
-    check(cudaMemset(data_, 0x3c, bytes), "cudaMemset");
+    const unsigned threads = 256;
+    const std::size_t blocks = (bytes + threads - 1) / threads;
+    if (blocks > 0)
+      fill_bfloat16_noise<<<static_cast<unsigned>(blocks), threads>>>(
+          static_cast<std::uint8_t*>(data_), static_cast<std::int64_t>(bytes));
+    check(cudaDeviceSynchronize(), "fill_bfloat16_noise");
   }
   ~device_memory() { cudaFree(data_); }
   device_memory(const device_memory&) = delete;
@@ -103,6 +123,43 @@ inline double median_seconds(const std::function<void()>& launch, int repeats = 
   for (int i = 0; i < repeats; ++i) times.push_back(timer.seconds(launch));
   std::nth_element(times.begin(), times.begin() + repeats / 2, times.end());
   return times[repeats / 2];
+}
+
+/// GPU time per call of `launch` (which launches on the stream it is given) when `calls` calls
+/// run back to back from one CUDA graph: the median of 11 timed replays, divided by `calls`. This
+/// is a decode step's cost in a runtime that replays graphs, without the host's launch overhead
+/// that the event timing of single calls includes.
+inline double graph_seconds_per_call(const std::function<void(cudaStream_t)>& launch,
+                                     int calls = 64) {
+  cudaStream_t stream;
+  check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
+  check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
+  for (int i = 0; i < calls; ++i) launch(stream);
+  cudaGraph_t graph;
+  check(cudaStreamEndCapture(stream, &graph), "cudaStreamEndCapture");
+  cudaGraphExec_t exec;
+  check(cudaGraphInstantiate(&exec, graph, 0), "cudaGraphInstantiate");
+  cudaEvent_t start, stop;
+  check(cudaEventCreate(&start), "cudaEventCreate");
+  check(cudaEventCreate(&stop), "cudaEventCreate");
+  check(cudaGraphLaunch(exec, stream), "cudaGraphLaunch");  // warm-up
+  std::vector<double> times;
+  for (int i = 0; i < 11; ++i) {
+    check(cudaEventRecord(start, stream), "cudaEventRecord");
+    check(cudaGraphLaunch(exec, stream), "cudaGraphLaunch");
+    check(cudaEventRecord(stop, stream), "cudaEventRecord");
+    check(cudaEventSynchronize(stop), "cudaEventSynchronize");
+    float ms = 0;
+    check(cudaEventElapsedTime(&ms, start, stop), "cudaEventElapsedTime");
+    times.push_back(ms * 1e-3 / calls);
+  }
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  cudaGraphExecDestroy(exec);
+  cudaGraphDestroy(graph);
+  cudaStreamDestroy(stream);
+  std::nth_element(times.begin(), times.begin() + 5, times.end());
+  return times[5];
 }
 
 /// The copy baseline for `elements` elements: seconds per call.

@@ -49,7 +49,11 @@ hadamard_plan::hadamard_plan(std::size_t n, const hadamard_options& options)
   s.vectorised = detail::choose_row_tiling(static_cast<int>(n), static_cast<int>(s.m), true,
                                            detail::library_row_slots,
                                            detail::library_row_cta_threads, s.tiling);
-  if (!s.vectorised)
+  if (s.vectorised)
+    ROTQ_EXPECTS(
+        detail::choose_decode_tiling(static_cast<int>(n), static_cast<int>(s.m), s.decode_tiling),
+        "n = " << n << " has a row tiling but no decode tiling");
+  else
     ROTQ_EXPECTS(detail::choose_staged_shape(static_cast<int>(n), static_cast<int>(s.m),
                                              detail::staged_cta_threads, detail::staged_max_floats,
                                              s.staged),

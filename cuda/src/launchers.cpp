@@ -99,10 +99,12 @@ status launch_row_kernel(const char* function, const row_launch& launch, element
                    }));
 }
 
-row_launch hadamard_launch(const detail::hadamard_plan_state& s) {
+/// The plan's launch for `rows` rows: few rows take the decode tiling.
+row_launch hadamard_launch(const detail::hadamard_plan_state& s, std::size_t rows) {
   row_launch launch;
   launch.vectorised = s.vectorised;
-  launch.tiling = s.tiling;
+  launch.tiling =
+      rows <= static_cast<std::size_t>(detail::decode_max_rows) ? s.decode_tiling : s.tiling;
   launch.staged = s.staged;
   launch.tables = s.tables;
   return launch;
@@ -144,7 +146,7 @@ status hadamard(const hadamard_plan& plan, std::size_t rows, device_input in, de
   const char* function = "hadamard";
   const detail::hadamard_plan_state* s = plan.state();
   if (s == nullptr) return empty_plan(function);
-  const row_launch launch = hadamard_launch(*s);
+  const row_launch launch = hadamard_launch(*s, rows);
   const std::size_t alignment = row_alignment(launch, in.type);
   if (status st =
           detail::check_rows(function, "in", in.data, in.type, in.stride, rows, s->n, alignment);
@@ -163,8 +165,8 @@ status hadamard_quantize(const hadamard_plan& plan, std::size_t rows, device_inp
   const char* function = "hadamard_quantize";
   const detail::hadamard_plan_state* s = plan.state();
   if (s == nullptr) return empty_plan(function);
-  return quantize_row_launch(function, hadamard_launch(*s), rows, s->n, in, channel_divisor, quant,
-                             out, stream);
+  return quantize_row_launch(function, hadamard_launch(*s, rows), rows, s->n, in, channel_divisor,
+                             quant, out, stream);
 }
 
 status quantize(std::size_t rows, std::size_t cols, device_input in, const quant_options& quant,

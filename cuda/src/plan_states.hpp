@@ -1,7 +1,8 @@
 #pragma once
 // What the Hadamard and block-rotation plans hold: their device tables and the kernel shapes
-// chosen for their size (they depend on n alone, so hadamard and hadamard_quantize of one plan
-// run the same transform arithmetic).
+// chosen for their size (for the Hadamard plan, one for many rows and one for few; both run the
+// same transform arithmetic, so hadamard and hadamard_quantize of one plan give a row the same
+// bits in launches of any size).
 
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +27,7 @@ struct hadamard_plan_state {
   hadamard_tables tables;
   bool vectorised = false;  ///< rows_kernel with `tiling`, else staged_kernel with `staged`
   row_tiling tiling;
+  row_tiling decode_tiling;  ///< rows_kernel's for launches of at most detail::decode_max_rows
   staged_shape staged;
 };
 

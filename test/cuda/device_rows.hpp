@@ -116,12 +116,13 @@ inline std::vector<float> decode(const std::vector<unsigned char>& bytes,
 }
 
 /// rows x stride values (the first n of each row gaussian, the padding a marker), already rounded
-/// to `type`, so the host reference sees exactly what the kernel reads.
+/// to `type`, so the host reference sees exactly what the kernel reads, and the padding reads back
+/// as it was written (1234 is not a bfloat16: it would come back as 1232).
 inline std::vector<float> gaussian_rows(std::size_t rows, std::size_t n, std::size_t stride,
                                         rotq::cuda::element_type type, unsigned seed) {
   std::mt19937 gen(seed);
   std::normal_distribution<float> dist;
-  std::vector<float> x(rows * stride, 1234.0f);
+  std::vector<float> x(rows * stride, round_to(type, 1234.0f));
   for (std::size_t r = 0; r < rows; ++r)
     for (std::size_t c = 0; c < n; ++c) x[r * stride + c] = round_to(type, dist(gen));
   return x;

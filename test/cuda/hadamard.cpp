@@ -2,9 +2,11 @@
 // with short and long chunks) and element type against rotq::fwht in double, in place, strides,
 // odd row counts, random signs and their inverse, both normalisations, orthogonality from the
 // identity, replay inside a CUDA graph (also of kernels that opt into more than 48 KiB of shared
-// memory during the capture), and grids of more than 65535 CTAs over more than 2^31 elements.
+// memory during the capture), the same bits for a row in launches of few and of many rows, and
+// grids of more than 65535 CTAs over more than 2^31 elements.
 
 #include <rotq/cuda.hpp>
+#include <rotq/cuda/detail/row_tiling.hpp>
 #include <rotq/hadamard.hpp>
 #include <rotq/hadamard_transform.hpp>
 
@@ -36,8 +38,8 @@ constexpr element_type all_types[] = {element_type::float32, element_type::float
 /// shorter than a vector (staged: 12, 20, 24, 40, 80, 112, 172, 344, 688), and the powers of two
 /// below a vector (staged: 2, 4).
 const std::vector<std::size_t> sizes = {
-    2,  4,  8,   16,  256, 512, 1024, 2048, 4096, 8192,  16384, 32768, 12,    20,    24,  40,
-    64, 80, 96,  112, 128, 172, 344,  688,  768,  3072,  5120,  11008, 13824, 14336, 18944, 28672};
+    2,  4,  8,  16,  256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 12,    20,    24,    40,
+    64, 80, 96, 112, 128, 172, 344,  688,  768,  3072, 5120,  11008, 13824, 14336, 18944, 28672};
 
 /// Row stride for n: padded, keeping 16-byte row alignment where the vectorised kernel needs it.
 std::size_t padded_stride(std::size_t n) { return n % 8 == 0 ? n + 8 : n + 3; }
@@ -267,6 +269,46 @@ TEST_CASE("hadamard: kernels past 48 KiB of shared memory opt in and replay insi
     const rotq_test::worst_difference worst = max_error(direct.values(), n, ref, rows, n);
     INFO(worst.describe());
     CHECK(worst.error <= tolerance(ref, n, s.type));
+  }
+}
+
+TEST_CASE("hadamard: a row gets the same bits in a launch of few rows as in one of many") {
+  // Launches of at most decode_max_rows rows spread each row over more threads (the decode
+  // tiling); the arithmetic must not depend on the launch's size. Sizes whose decode tiling has
+  // fewer slots than the library's, with and without the cross-warp exchange and H_m, and one
+  // whose tilings agree (32768); int8 per token and int4 in groups for the fused kernel.
+  const std::size_t few = 5, many = 2 * rotq::cuda::detail::decode_max_rows + 3;
+  for (const std::size_t n : {256, 2048, 4096, 8192, 16384, 32768, 3072, 11008, 14336}) {
+    INFO("n = " << n);
+    const element_type type = element_type::bfloat16;
+    const std::vector<float> x = rotq_test::gaussian_rows(many, n, n, type, 9u + n);
+    device_rows in(x, type, n);
+    device_rows all(x, type, n), first(x, type, n);
+    rotq::cuda::hadamard_options random_signs;
+    random_signs.random_signs = true;
+    random_signs.seed = 3;
+    const rotq::cuda::hadamard_plan plan(n, random_signs);
+    REQUIRE_OK(rotq::cuda::hadamard(plan, many, in.input(), all.output(), nullptr));
+    REQUIRE_OK(rotq::cuda::hadamard(plan, few, in.input(), first.output(), nullptr));
+    const std::vector<float> y_all = all.values(), y_first = first.values();
+    CHECK(rotq_test::first_mismatch("rows of the small launch",
+                                    std::vector<float>(y_first.begin(), y_first.begin() + few * n),
+                                    std::vector<float>(y_all.begin(), y_all.begin() + few * n),
+                                    n) == "");
+    for (const int group : {0, 128}) {
+      rotq::cuda::quant_options q;
+      q.format = group == 0 ? rotq::cuda::quant_format::int8 : rotq::cuda::quant_format::int4;
+      q.group_size = static_cast<std::size_t>(group);
+      rotq_test::device_quantized all_codes(many, n, q), first_codes(few, n, q);
+      REQUIRE_OK(rotq::cuda::hadamard_quantize(plan, many, in.input(), nullptr, q,
+                                               all_codes.output(), nullptr));
+      REQUIRE_OK(rotq::cuda::hadamard_quantize(plan, few, in.input(), nullptr, q,
+                                               first_codes.output(), nullptr));
+      bool padding = false;
+      rotq_test::check_same_codes(first_codes.compact(padding),
+                                  rotq_test::first_rows(all_codes.compact(padding), few, n, q), n,
+                                  q);
+    }
   }
 }
 

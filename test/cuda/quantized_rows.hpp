@@ -8,7 +8,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "cuda/comparisons.hpp"
@@ -69,6 +71,21 @@ inline quantized_rows host_quantize(const std::vector<float>& y, std::size_t row
       break;
     }
   }
+  return out;
+}
+
+/// The first `rows` rows of `all`, quantised rows of n elements.
+inline quantized_rows first_rows(const quantized_rows& all, std::size_t rows, std::size_t n,
+                                 const rotq::cuda::quant_options& q) {
+  const std::size_t scales = rows * rotq::cuda::scales_per_row(q, n);
+  const auto head = [](const auto& v, std::size_t count) {
+    return std::decay_t<decltype(v)>(v.begin(), v.begin() + std::min(count, v.size()));
+  };
+  quantized_rows out;
+  out.codes = head(all.codes, rows * rotq::cuda::code_bytes_per_row(q.format, n));
+  out.float_scales = head(all.float_scales, scales);
+  out.byte_scales = head(all.byte_scales, scales);
+  out.zeros = head(all.zeros, scales);
   return out;
 }
 

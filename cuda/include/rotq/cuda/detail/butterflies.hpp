@@ -49,12 +49,6 @@ ROTQ_HOST_DEVICE void butterfly_slots(float (&x)[Slots][E], int column_slots) {
   }
 }
 
-/// This thread's half of a butterfly whose other element (`partner`) another thread holds:
-/// a + b for the lower index, a - b (= partner - own) for the upper one.
-ROTQ_HOST_DEVICE float butterfly_half(float own, float partner, bool upper) {
-  return upper ? partner - own : own + partner;
-}
-
 /// Words of one row of a packed sign table of order m: bit j of word b / 32 is column b.
 ROTQ_HOST_DEVICE constexpr int sign_words(int m) { return (m + 31) / 32; }
 
@@ -72,6 +66,14 @@ ROTQ_HOST_DEVICE float add_signed(float y, float sign, float z) {
 #else
   return y + sign * z;
 #endif
+}
+
+/// This thread's half of a butterfly whose other element (`partner`) another thread holds:
+/// a + b for the lower index, a - b (= partner - own) for the upper one. `own_sign` is -1 for the
+/// upper index, else +1: partner + own_sign * own is one rounded addition either way (add_signed),
+/// and on the device one instruction rather than an addition, a subtraction and a select.
+ROTQ_HOST_DEVICE float butterfly_half(float own, float partner, float own_sign) {
+  return add_signed(partner, own_sign, own);
 }
 
 /// y += sign * z element by element (add_signed).

@@ -93,15 +93,21 @@ ROTQ_HOST_DEVICE constexpr int lane_stages(const row_tiling& t) {
   return t.column_threads > warp_threads ? 5 : log2_exact(t.column_threads);
 }
 
+/// The distance between the vectors of consecutive slots of a thread. Every tiling has one chunk
+/// slot (S = 1) or one column slot (Σ = 1), so slot k = s * Σ + σ holds vector
+/// ((s * G + g) * Σ + σ) * U + u = (vector of slot 0) + k * (Σ > 1 ? U : G * U): the kernels
+/// compute a thread's vectors once, with no divisions, from this and slot 0's vector.
+ROTQ_HOST_DEVICE constexpr int slot_stride(const row_tiling& t) {
+  return t.column_slots > 1 ? t.column_threads : t.chunk_groups * t.column_threads;
+}
+
 /// The vector (elements [8v, 8v + 8) of the row) that row thread `thread` holds in register slot
 /// `slot`. When quantising alone (no transform) the map may run past the row: such slots are
 /// empty (vector >= vectors_per_row).
 ROTQ_HOST_DEVICE constexpr int owned_vector(const row_tiling& t, int thread, int slot) {
   const int g = thread / t.column_threads;
   const int u = thread % t.column_threads;
-  const int s = slot / t.column_slots;
-  const int sigma = slot % t.column_slots;
-  return ((s * t.chunk_groups + g) * t.column_slots + sigma) * t.column_threads + u;
+  return g * t.column_slots * t.column_threads + u + slot * slot_stride(t);
 }
 
 /// The exchange for column bits above the lane bits: u = (warp w, lane l) with W = U / 32 warps
@@ -180,6 +186,32 @@ inline bool choose_row_tiling(int n, int m, bool transform, int slots, int cta_t
   t.rows_per_cta = t.row_threads >= cta_threads ? 1 : cta_threads / t.row_threads;
   out = t;
   return true;
+}
+
+/// Launches of at most this many rows take the decode tiling (choose_decode_tiling): they cannot
+/// fill the GPU, so a launch lasts as long as one row takes, and a row spread over more threads
+/// with fewer register slots each is done sooner.
+constexpr int decode_max_rows = 64;
+
+/// The most threads a decode tiling gives a row. On an H100, rows of 512 threads with one slot
+/// each (n = 4096) beat the library's tiling (int8 fused, one row: 8.8 -> 7.0 µs a call in a CUDA
+/// graph), while rows of 1024 threads lost to it (n = 8192: 11.3 -> 12.3 µs; 16384: 16.4 -> 17.9
+/// µs): the cross-warp exchange and the per-token reduction over 32 warps cost more than the
+/// shorter register work saves.
+constexpr int decode_max_row_threads = 512;
+
+/// The decode tiling of an n = m * p row: the fewest register slots (1 or 2) that tile the row in
+/// at most decode_max_row_threads threads, else the library's slots; one row per CTA (rows of
+/// fewer than 32 threads share a warp). The library's kernel builds run it: they loop over the used
+/// slots only. A row gets the same bits from it as from the library's tiling, because rows_kernel
+/// runs the butterfly stages from the lowest index bit to the highest whatever the tiling, and H_m
+/// sums its terms in one order (test/cuda_layout.cpp simulates both and compares).
+inline bool choose_decode_tiling(int n, int m, row_tiling& out) {
+  for (int slots = 1; slots < library_row_slots; slots *= 2)
+    if (choose_row_tiling(n, m, true, slots, warp_threads, out) &&
+        out.row_threads <= decode_max_row_threads)
+      return true;
+  return choose_row_tiling(n, m, true, library_row_slots, warp_threads, out);
 }
 
 /// Shared memory of one CTA of the vectorised row kernel, in floats, and where its parts start.

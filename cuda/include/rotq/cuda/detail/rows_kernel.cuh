@@ -5,8 +5,10 @@
 // and the H_m mixing, which go through shared memory. row_tiling.hpp says who holds what.
 //
 // Tunables (template parameters, so a benchmark can instantiate others): Slots, the register
-// vectors of 8 elements per thread, and MaxThreads, the CTA size the registers are budgeted for
-// (__launch_bounds__).
+// vectors of 8 elements per thread, and MaxThreads, the CTA size. Registers are budgeted for 1024
+// resident threads an SM (64 each, __launch_bounds__ with 1024 / MaxThreads CTAs): the kernel
+// waits on memory, and on an H100 the 256-thread build at 70 to 77 registers held 3 CTAs (37.5 %
+// occupancy) where 64 holds 4.
 
 #include <cstdint>
 
@@ -36,6 +38,14 @@ __device__ __forceinline__ void read_staged(const float* staging, int n, int v, 
   x[4] = b.x, x[5] = b.y, x[6] = b.z, x[7] = b.w;
 }
 
+/// The vectors a thread's register slots hold: slot k holds vector first + k * step
+/// (detail::owned_vector and detail::slot_stride), worked out once per thread.
+struct slot_vectors {
+  int first = 0;
+  int step = 0;
+  __device__ __forceinline__ int operator[](int k) const { return first + k * step; }
+};
+
 /// The butterfly stages on lane bits 0 .. stages-1: the partner of a lane differs in that bit,
 /// and the lane with the bit set holds the upper index.
 template <int Slots>
@@ -43,13 +53,14 @@ __device__ __forceinline__ void butterfly_lanes(float (&x)[Slots][8], int stages
                                                 int lane) {
   for (int j = 0; j < stages; ++j) {
     const int mask = 1 << j;
-    const bool upper = (lane & mask) != 0;
+    const float own_sign = (lane & mask) != 0 ? -1.0f : 1.0f;
 #pragma unroll
     for (int k = 0; k < Slots; ++k) {
       if (k >= used) break;
 #pragma unroll
       for (int e = 0; e < 8; ++e)
-        x[k][e] = detail::butterfly_half(x[k][e], __shfl_xor_sync(full_warp, x[k][e], mask), upper);
+        x[k][e] =
+            detail::butterfly_half(x[k][e], __shfl_xor_sync(full_warp, x[k][e], mask), own_sign);
     }
   }
 }
@@ -60,21 +71,22 @@ __device__ __forceinline__ void butterfly_lanes(float (&x)[Slots][8], int stages
 /// natural order. Returns after a barrier.
 template <int Slots>
 __device__ void butterfly_warps(float (&x)[Slots][8], const detail::row_tiling& t, float* staging,
-                                int thread, bool busy, int lane) {
+                                int thread, const slot_vectors& owned, bool busy, int lane) {
   const int used = detail::used_slots(t);
+  const slot_vectors exchanged{detail::exchanged_vector(t, thread, 0), owned.step};
 #pragma unroll
   for (int k = 0; k < Slots; ++k)
-    if (busy && k < used) write_staged(staging, t.n, detail::owned_vector(t, thread, k), x[k]);
+    if (busy && k < used) write_staged(staging, t.n, owned[k], x[k]);
   __syncthreads();
 #pragma unroll
   for (int k = 0; k < Slots; ++k)
-    if (busy && k < used) read_staged(staging, t.n, detail::exchanged_vector(t, thread, k), x[k]);
+    if (busy && k < used) read_staged(staging, t.n, exchanged[k], x[k]);
   butterfly_lanes(x, detail::log2_exact(detail::column_warps(t)), used, lane);
   // Each exchanged vector goes back where it was read from, by the thread that read it: no other
   // thread touches those words in between, so no barrier is needed before these stores.
 #pragma unroll
   for (int k = 0; k < Slots; ++k)
-    if (busy && k < used) write_staged(staging, t.n, detail::exchanged_vector(t, thread, k), x[k]);
+    if (busy && k < used) write_staged(staging, t.n, exchanged[k], x[k]);
   __syncthreads();
 }
 
@@ -117,14 +129,14 @@ __device__ __forceinline__ void apply_random_signs(float (&x)[8], const std::uin
   for (int e = 0; e < 8; ++e) x[e] = detail::flip_sign(x[e], ((byte >> e) & 1u) != 0);
 }
 
-/// Quantises the rows held in x (slot k holds vector owned_vector(t, thread, k)) and writes codes
-/// and scales. Per-token scales reduce across the row's threads; per-group statistics go through
-/// the row's shared area (which the transform may have used: `area_in_use` adds the barrier that
-/// makes it free). Vector indices are recomputed rather than kept, to spare registers.
+/// Quantises the rows held in x (slot k holds vector owned[k]) and writes codes and scales.
+/// Per-token scales reduce across the row's threads; per-group statistics go through the row's
+/// shared area (which the transform may have used: `area_in_use` adds the barrier that makes it
+/// free).
 template <int Slots>
 __device__ void quantize_slots(const detail::rows_params& p, const float (&x)[Slots][8], int thread,
-                               int local_row, std::int64_t row, bool busy, float* area,
-                               float* reduce_area, bool area_in_use) {
+                               const slot_vectors& owned, int local_row, std::int64_t row,
+                               bool busy, float* area, float* reduce_area, bool area_in_use) {
   const detail::row_tiling& t = p.tiling;
   const detail::code_target& target = p.target;
   const detail::code_format& f = target.format;
@@ -139,7 +151,7 @@ __device__ void quantize_slots(const detail::rows_params& p, const float (&x)[Sl
     detail::group_stats s;
 #pragma unroll
     for (int k = 0; k < Slots; ++k) {
-      const int v = detail::owned_vector(t, thread, k);
+      const int v = owned[k];
       if (busy && k < used && v < vectors)
         s = detail::merge_stats(s, detail::vector_stats(x[k], range), range);
     }
@@ -150,7 +162,7 @@ __device__ void quantize_slots(const detail::rows_params& p, const float (&x)[Sl
     if (area_in_use) __syncthreads();
 #pragma unroll
     for (int k = 0; k < Slots; ++k) {
-      const int v = detail::owned_vector(t, thread, k);
+      const int v = owned[k];
       if (!busy || k >= used || v >= vectors) continue;
       const detail::group_stats s = detail::vector_stats(x[k], range);
       stats[v] = make_float2(s.first, s.second);
@@ -160,7 +172,7 @@ __device__ void quantize_slots(const detail::rows_params& p, const float (&x)[Sl
     // that vector's statistics; nobody else reads the group's entries until the next barrier.
 #pragma unroll
     for (int k = 0; k < Slots; ++k) {
-      const int v = detail::owned_vector(t, thread, k);
+      const int v = owned[k];
       if (!busy || k >= used || v >= vectors || v % group_vectors != 0) continue;
       detail::group_stats s;
       for (int i = 0; i < group_vectors; ++i) {
@@ -177,7 +189,7 @@ __device__ void quantize_slots(const detail::rows_params& p, const float (&x)[Sl
   std::uint8_t* codes = target.codes + row * target.codes_stride;
 #pragma unroll
   for (int k = 0; k < Slots; ++k) {
-    const int v = detail::owned_vector(t, thread, k);
+    const int v = owned[k];
     if (!busy || k >= used || v >= vectors) continue;
     const detail::group_params gp =
         per_token ? token : unpack_group_params(stats[v - v % group_vectors]);
@@ -190,7 +202,8 @@ __device__ void quantize_slots(const detail::rows_params& p, const float (&x)[Sl
 /// One CTA: rows_per_cta rows of row_threads threads each. Quantize: write codes and scales,
 /// else the transformed rows in the input's type.
 template <int Slots, int MaxThreads, class In, bool Quantize>
-ROTQ_CUDA_KERNEL void __launch_bounds__(MaxThreads) rows_kernel(const detail::rows_params p) {
+ROTQ_CUDA_KERNEL void __launch_bounds__(MaxThreads, detail::max_cta_threads / MaxThreads)
+    rows_kernel(const detail::rows_params p) {
   extern __shared__ float4 shared_words[];
   float* shared = reinterpret_cast<float*>(shared_words);
   const detail::row_tiling& t = p.tiling;
@@ -202,25 +215,36 @@ ROTQ_CUDA_KERNEL void __launch_bounds__(MaxThreads) rows_kernel(const detail::ro
   const int used = detail::used_slots(t);
   const int vectors = detail::vectors_per_row(t);
   float* area = shared + local_row * p.smem.row_floats;
+  const slot_vectors owned{detail::owned_vector(t, thread, 0), detail::slot_stride(t)};
 
+  // The slots' loads first, then the optional divisor and random signs, so nothing stands between
+  // the loads (on an H100 this measured the same as one loop doing all three).
   float x[Slots][8];
+  bool holds[Slots];
 #pragma unroll
   for (int k = 0; k < Slots; ++k) {
-    const int v = detail::owned_vector(t, thread, k);
-    if (busy && k < used && v < vectors) {
-      load_vector(static_cast<const In*>(p.io.in) + row * p.io.in_stride + v * 8, x[k]);
-      if (p.io.divisor != nullptr) {
-        float d[8];
-        load_vector(p.io.divisor + v * 8, d);
-#pragma unroll
-        for (int e = 0; e < 8; ++e) x[k][e] = x[k][e] / d[e];
-      }
-      if (p.tables.random_signs != nullptr && !p.tables.signs_after)
-        apply_random_signs(x[k], p.tables.random_signs, v);
+    holds[k] = busy && k < used && owned[k] < vectors;
+    if (holds[k]) {
+      load_vector(static_cast<const In*>(p.io.in) + row * p.io.in_stride + owned[k] * 8, x[k]);
     } else {
 #pragma unroll
       for (int e = 0; e < 8; ++e) x[k][e] = 0.0f;
     }
+  }
+  if (p.io.divisor != nullptr) {
+#pragma unroll
+    for (int k = 0; k < Slots; ++k) {
+      if (!holds[k]) continue;
+      float d[8];
+      load_vector(p.io.divisor + owned[k] * 8, d);
+#pragma unroll
+      for (int e = 0; e < 8; ++e) x[k][e] = x[k][e] / d[e];
+    }
+  }
+  if (p.tables.random_signs != nullptr && !p.tables.signs_after) {
+#pragma unroll
+    for (int k = 0; k < Slots; ++k)
+      if (holds[k]) apply_random_signs(x[k], p.tables.random_signs, owned[k]);
   }
 
   bool area_in_use = false;
@@ -229,19 +253,23 @@ ROTQ_CUDA_KERNEL void __launch_bounds__(MaxThreads) rows_kernel(const detail::ro
     for (int k = 0; k < Slots; ++k)
       if (k < used) detail::butterfly_vector(x[k]);
     butterfly_lanes(x, detail::lane_stages(t), used, lane);
-    detail::butterfly_slots(x, t.column_slots);
     if (t.column_threads > detail::warp_threads) {
-      butterfly_warps(x, t, area, thread, busy, lane);
+      butterfly_warps(x, t, area, thread, owned, busy, lane);
       area_in_use = true;
       if (t.m == 1) {
 #pragma unroll
         for (int k = 0; k < Slots; ++k)
-          if (busy && k < used) read_staged(area, t.n, detail::owned_vector(t, thread, k), x[k]);
+          if (busy && k < used) read_staged(area, t.n, owned[k], x[k]);
       }
-    } else if (t.m > 1) {
+    }
+    // The slot bits are the highest of a chunk's vector index (row_tiling.hpp), so their stages
+    // come last: every tiling then runs the stages from the lowest bit to the highest, and a row
+    // gets the same bits from the decode tiling as from the library's (detail::row_tiling_for).
+    detail::butterfly_slots(x, t.column_slots);
+    if (t.m > 1 && t.column_threads <= detail::warp_threads) {
 #pragma unroll
       for (int k = 0; k < Slots; ++k)
-        if (busy && k < used) write_staged(area, t.n, detail::owned_vector(t, thread, k), x[k]);
+        if (busy && k < used) write_staged(area, t.n, owned[k], x[k]);
       __syncthreads();
       area_in_use = true;
     }
@@ -250,20 +278,20 @@ ROTQ_CUDA_KERNEL void __launch_bounds__(MaxThreads) rows_kernel(const detail::ro
     for (int k = 0; k < Slots; ++k) {
 #pragma unroll
       for (int e = 0; e < 8; ++e) x[k][e] = x[k][e] * p.tables.scale;
-      const int v = detail::owned_vector(t, thread, k);
+      const int v = owned[k];
       if (p.tables.random_signs != nullptr && p.tables.signs_after && busy && k < used)
         apply_random_signs(x[k], p.tables.random_signs, v);
     }
   }
 
   if constexpr (Quantize) {
-    quantize_slots(p, x, thread, local_row, row, busy, area, shared + p.smem.reduce_offset,
+    quantize_slots(p, x, thread, owned, local_row, row, busy, area, shared + p.smem.reduce_offset,
                    area_in_use);
   } else {
     In* out = static_cast<In*>(p.io.out) + row * p.io.out_stride;
 #pragma unroll
     for (int k = 0; k < Slots; ++k) {
-      const int v = detail::owned_vector(t, thread, k);
+      const int v = owned[k];
       if (busy && k < used && v < vectors) store_vector(out + v * 8, x[k]);
     }
   }
