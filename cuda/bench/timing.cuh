@@ -86,7 +86,7 @@ __global__ void copy_vectors(const std::uint32_t* in, std::uint32_t* out, std::i
   }
 }
 
-/// Two CUDA events that time calls on the default stream.
+/// Two CUDA events that time calls on one stream (the default stream unless told).
 class event_timer {
 public:
   event_timer() {
@@ -100,11 +100,11 @@ public:
   event_timer(const event_timer&) = delete;
   event_timer& operator=(const event_timer&) = delete;
 
-  /// GPU time of one call of `launch`, in seconds.
-  double seconds(const std::function<void()>& launch) {
-    check(cudaEventRecord(start_), "cudaEventRecord");
+  /// GPU time of one call of `launch` (which launches on `stream`), in seconds.
+  double seconds(const std::function<void()>& launch, cudaStream_t stream = nullptr) {
+    check(cudaEventRecord(start_, stream), "cudaEventRecord");
     launch();
-    check(cudaEventRecord(stop_), "cudaEventRecord");
+    check(cudaEventRecord(stop_, stream), "cudaEventRecord");
     check(cudaEventSynchronize(stop_), "cudaEventSynchronize");
     float ms = 0;
     check(cudaEventElapsedTime(&ms, start_, stop_), "cudaEventElapsedTime");
@@ -115,12 +115,14 @@ private:
   cudaEvent_t start_, stop_;
 };
 
-/// GPU time of one call of `launch` in seconds: the median of `repeats` event-timed calls.
-inline double median_seconds(const std::function<void()>& launch, int repeats = 21) {
+/// GPU time of one call of `launch` (which launches on `stream`) in seconds: the median of
+/// `repeats` event-timed calls.
+inline double median_seconds(const std::function<void()>& launch, int repeats = 21,
+                             cudaStream_t stream = nullptr) {
   event_timer timer;
   launch();  // warm-up: opt-in attributes, instruction caches, TLB
   std::vector<double> times;
-  for (int i = 0; i < repeats; ++i) times.push_back(timer.seconds(launch));
+  for (int i = 0; i < repeats; ++i) times.push_back(timer.seconds(launch, stream));
   std::nth_element(times.begin(), times.begin() + repeats / 2, times.end());
   return times[repeats / 2];
 }
@@ -139,27 +141,12 @@ inline double graph_seconds_per_call(const std::function<void(cudaStream_t)>& la
   check(cudaStreamEndCapture(stream, &graph), "cudaStreamEndCapture");
   cudaGraphExec_t exec;
   check(cudaGraphInstantiate(&exec, graph, 0), "cudaGraphInstantiate");
-  cudaEvent_t start, stop;
-  check(cudaEventCreate(&start), "cudaEventCreate");
-  check(cudaEventCreate(&stop), "cudaEventCreate");
-  check(cudaGraphLaunch(exec, stream), "cudaGraphLaunch");  // warm-up
-  std::vector<double> times;
-  for (int i = 0; i < 11; ++i) {
-    check(cudaEventRecord(start, stream), "cudaEventRecord");
-    check(cudaGraphLaunch(exec, stream), "cudaGraphLaunch");
-    check(cudaEventRecord(stop, stream), "cudaEventRecord");
-    check(cudaEventSynchronize(stop), "cudaEventSynchronize");
-    float ms = 0;
-    check(cudaEventElapsedTime(&ms, start, stop), "cudaEventElapsedTime");
-    times.push_back(ms * 1e-3 / calls);
-  }
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
+  const double seconds =
+      median_seconds([&] { check(cudaGraphLaunch(exec, stream), "cudaGraphLaunch"); }, 11, stream);
   cudaGraphExecDestroy(exec);
   cudaGraphDestroy(graph);
   cudaStreamDestroy(stream);
-  std::nth_element(times.begin(), times.begin() + 5, times.end());
-  return times[5];
+  return seconds / calls;
 }
 
 /// The copy baseline for `elements` elements: seconds per call.
