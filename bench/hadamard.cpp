@@ -6,8 +6,11 @@
 //                         portable kernels.
 //   fwht/half/<n>, fwht/bfloat16/<n>  the storage types, on one vector in cache: how many times
 //                         faster than widening and rounding element by element with static_cast
-//                         around the float transform (x_scalar_conversion), and the float
-//                         transform's time over theirs (x_float: below 1, the conversions' cost).
+//                         around the float transform (x_scalar_conversion) and than rotq's own
+//                         vectorised conversions as separate passes around it
+//                         (x_separate_conversions: what fusing them into the transform's first
+//                         and last passes gains), and the float transform's time over theirs
+//                         (x_float: below 1, the conversions' cost).
 //   fwht_rows/<type>/<n>  rotq::fwht_rows over 4096 rows of n (far larger than the caches)
 //                         against std::memcpy of the same bytes.
 // The instruction set is rotq::active_isa() (ROTQ_ISA=portable|avx2|avx512|neon overrides it); it
@@ -149,9 +152,18 @@ void bench_fwht_storage(benchmark::State& state) {
     for (std::size_t i = 0; i < n; ++i) y.data()[i] = static_cast<T>(row.data()[i]);
     benchmark::DoNotOptimize(y.data());
   };
-  const auto ns = interleaved_ns_per_call(2e-3, 7, rotq_fwht, float_fwht, scalar_conversion);
+  const auto& storage = rotq::detail::active_kernels<rotq::detail::storage_tables<T>>();
+  const auto separate_conversions = [&] {
+    storage.widen(y.data(), row.data(), n);
+    rotq::fwht(row.data(), n);
+    storage.round(row.data(), y.data(), n);
+    benchmark::DoNotOptimize(y.data());
+  };
+  const auto ns = interleaved_ns_per_call(2e-3, 7, rotq_fwht, float_fwht, scalar_conversion,
+                                          separate_conversions);
   state.counters["x_float"] = ns[1] / ns[0];
   state.counters["x_scalar_conversion"] = ns[2] / ns[0];
+  state.counters["x_separate_conversions"] = ns[3] / ns[0];
   state.counters["GB/s"] = benchmark::Counter(2.0 * double(n * sizeof(T)) * 1e-9,
                                               benchmark::Counter::kIsIterationInvariantRate);
 }

@@ -152,11 +152,40 @@ const std::vector<std::size_t> kBaseSizes = {
 // 512-bit GNU vectors that the compiler emulates with the instructions this test is built for: so
 // they run on machines without AVX-512 too. Only their inline assembly is left out (the FMAs and
 // vmovsldup / vmovshdup, which round as the additions that replace them).
+// Rows of a storage type widened and rounded lane by lane with static_cast, for back ends whose
+// own conversions need instructions this test is not built for (AVX-512) or a CPU it does not run
+// on (NEON): the kernels' first and last passes around them are what is tested.
+struct lane_by_lane_storage {
+  template <class Reg, class Storage>
+  static void widen(Reg& r, const Storage* from) {
+    float lanes[sizeof(Reg) / sizeof(float)];
+    for (std::size_t i = 0; i < sizeof(Reg) / sizeof(float); ++i)
+      lanes[i] = static_cast<float>(from[i]);
+    std::memcpy(&r, lanes, sizeof r);
+  }
+  template <class Reg, class Storage>
+  static void round(Storage* to, const Reg& r) {
+    for (std::size_t i = 0; i < sizeof(Reg) / sizeof(float); ++i)
+      to[i] = static_cast<Storage>(r[i]);
+  }
+};
+
 template <class T>
 struct emulated_avx512_fwht : rotq::detail::avx512_fwht<T> {
   static constexpr bool inline_assembly = false;
   static constexpr bool lane_lookups = false;  // the back end's AVX2 kernel: tested as AVX2
+  template <class Storage>
+  static void widen(typename emulated_avx512_fwht::reg& r, const Storage* from) {
+    lane_by_lane_storage::widen(r, from);
+  }
+  template <class Storage>
+  static void round(Storage* to, const typename emulated_avx512_fwht::reg& r) {
+    lane_by_lane_storage::round(to, r);
+  }
 };
+
+template <class T>
+struct neon_on_sse_fwht : rotq::detail::neon_fwht<T>, lane_by_lane_storage {};
 
 // The kernels of the back end that Simd describes, compiled for the instructions this test is
 // built for.
@@ -430,14 +459,57 @@ TEST_CASE("half and bfloat16 rows are transformed in float and rounded once on e
   for (rotq::isa which : available_isas()) {
     CAPTURE(rotq::isa_name(which));
     const isa_scope scope(which);
-    for (std::size_t n : {std::size_t{1}, std::size_t{12}, std::size_t{172}, std::size_t{256},
-                          std::size_t{688}, std::size_t{4096}, std::size_t{11008}})
+    // Powers of two in registers of several chunks, in one leaf pass, in L1 blocks and beyond 2^16
+    // (each first pass widens, each last pass rounds); m * 2^k sizes.
+    for (std::size_t n :
+         {std::size_t{1}, std::size_t{2}, std::size_t{8}, std::size_t{32}, std::size_t{256},
+          std::size_t{4096}, std::size_t{16384}, std::size_t{1} << 17, std::size_t{12},
+          std::size_t{172}, std::size_t{688}, std::size_t{11008}})
       for (std::size_t stride : {n, n + 3}) {
         check_storage_rows<Eigen::half>(n, 3, stride);
         check_storage_rows<Eigen::bfloat16>(n, 3, stride);
       }
   }
 }
+
+#if ROTQ_HAS_X86_DISPATCH
+// The Sylvester kernels of Simd, compiled here, on rows of T (widened in the first pass, rounded in
+// the last), against static_cast to float, the portable kernel and static_cast back, bitwise: every
+// power of two to 2^18, three chunks at once for the short ones, rows at every offset parity.
+template <template <class> class Simd, class T>
+void check_storage_compiled_here() {
+  namespace detail = rotq::detail;
+  const bool half = std::is_same_v<T, Eigen::half>;
+  for (std::size_t log2n = 0; log2n <= 18; ++log2n) {
+    const std::size_t n = std::size_t{1} << log2n, count = log2n <= 12 ? 3 : 1;
+    const float scale = 1 / std::sqrt(float(n));
+    const std::vector<float> values = gaussian<float>(n * count + 1, 13);
+    for (std::size_t offset : {std::size_t{0}, std::size_t{1}}) {
+      CAPTURE(half, n, offset);
+      std::vector<T> data(values.size());
+      for (std::size_t i = 0; i < values.size(); ++i) data[i] = static_cast<T>(4 * values[i]);
+      std::vector<float> expected(n * count);
+      for (std::size_t i = 0; i < n * count; ++i)
+        expected[i] = static_cast<float>(data[offset + i]);
+      detail::sylvester_chunks_portable(expected.data(), expected.data(), log2n, count, scale);
+      detail::sylvester_simd<Simd<float>>(data.data() + offset, data.data() + offset, log2n, count,
+                                          scale);
+      std::size_t mismatches = 0;
+      for (std::size_t i = 0; i < n * count; ++i)
+        if (bits_of(data[offset + i]) != bits_of(static_cast<T>(expected[i]))) ++mismatches;
+      CHECK(mismatches == 0);
+    }
+  }
+}
+
+TEST_CASE("half and bfloat16 rows through the AVX-512 and NEON schedules round once, as portable",
+          "[fwht_isa][storage]") {
+  check_storage_compiled_here<emulated_avx512_fwht, Eigen::half>();
+  check_storage_compiled_here<emulated_avx512_fwht, Eigen::bfloat16>();
+  check_storage_compiled_here<neon_on_sse_fwht, Eigen::half>();
+  check_storage_compiled_here<neon_on_sse_fwht, Eigen::bfloat16>();
+}
+#endif
 
 TEST_CASE("the kernels accept out != in and out == in alike", "[fwht_isa]") {
   for (rotq::isa which : available_isas()) {

@@ -7,6 +7,7 @@
 #include "rotq/detail/hadamard_base.hpp"
 
 #if ROTQ_HAS_X86_DISPATCH
+#include "rotq/detail/float_storage.hpp"
 #include "rotq/detail/fwht_lanes_avx2.hpp"
 #include "rotq/detail/fwht_simd.hpp"
 
@@ -25,12 +26,27 @@ struct avx2_fwht : lane_lookups_avx2<T> {
   // Zen 3 adds on two pipes and multiplies on two others.
   static constexpr bool split_butterflies = true;
   static constexpr bool inline_assembly = true;  // FMAs and vmovs(l|h)dup as written
+
+  // Rows of Eigen::half or Eigen::bfloat16 (T = float), a register at a time. Plain inline, not
+  // force-inlined: the generic kernels that call these carry no target, and GCC refuses to
+  // force-inline a function with one into them; once those are inlined into the entry point,
+  // these are inlined there (checked in the object code: no call remains).
+  template <class Storage>
+  static inline __attribute__((target("avx2,f16c"))) void widen(reg& r, const Storage* from) {
+    r = widen_lanes_avx2(from);
+  }
+  template <class Storage>
+  static inline __attribute__((target("avx2,f16c"))) void round(Storage* to, const reg& r) {
+    round_lanes_avx2(r, to);
+  }
 };
 
-/// sylvester_chunks_portable's contract on AVX2 + FMA; call only where isa_available(isa::avx2).
-template <class T>
-__attribute__((target("avx2,fma"))) void sylvester_avx2(const T* in, T* out, std::size_t log2n,
-                                                        std::size_t count, T scale) {
+/// sylvester_chunks_portable's contract on AVX2 + FMA (+ F16C for rows of half), In and Out T or
+/// a storage type; call only where isa_available(isa::avx2).
+template <class T, class In = T, class Out = T>
+__attribute__((target("avx2,fma,f16c"))) void sylvester_avx2(const In* in, Out* out,
+                                                             std::size_t log2n, std::size_t count,
+                                                             T scale) {
   sylvester_simd<avx2_fwht<T>>(in, out, log2n, count, scale);
 }
 

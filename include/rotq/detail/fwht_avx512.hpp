@@ -9,6 +9,7 @@
 #include "rotq/detail/hadamard_base.hpp"
 
 #if ROTQ_HAS_X86_DISPATCH
+#include "rotq/detail/float_storage.hpp"
 #include "rotq/detail/fwht_lanes_avx2.hpp"
 #include "rotq/detail/fwht_simd.hpp"
 
@@ -26,14 +27,28 @@ struct avx512_fwht : lane_lookups_avx2<T> {
   // two ports and the split costs nothing.
   static constexpr bool split_butterflies = true;
   static constexpr bool inline_assembly = true;  // FMAs and vmovs(l|h)dup as written
+
+  // Rows of Eigen::half or Eigen::bfloat16 (T = float), a register at a time: the AVX2
+  // conversions of its two halves (they only move data; one implementation, tested on every
+  // AVX2 machine, serves both back ends). Not force-inlined: see avx2_fwht.
+  template <class Storage>
+  static inline __attribute__((target("avx2,f16c,avx512f"))) void widen(reg& r,
+                                                                        const Storage* from) {
+    const __m256 low = widen_lanes_avx2(from), high = widen_lanes_avx2(from + 8);
+    r = __builtin_shufflevector(low, high, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  }
+  template <class Storage>
+  static inline __attribute__((target("avx2,f16c,avx512f"))) void round(Storage* to, const reg& r) {
+    round_lanes_avx2(__builtin_shufflevector(r, r, 0, 1, 2, 3, 4, 5, 6, 7), to);
+    round_lanes_avx2(__builtin_shufflevector(r, r, 8, 9, 10, 11, 12, 13, 14, 15), to + 8);
+  }
 };
 
-/// sylvester_chunks_portable's contract on AVX-512; call only where isa_available(isa::avx512).
-template <class T>
-__attribute__((target("avx2,fma,avx512f,avx512dq"))) void sylvester_avx512(const T* in, T* out,
-                                                                           std::size_t log2n,
-                                                                           std::size_t count,
-                                                                           T scale) {
+/// sylvester_chunks_portable's contract on AVX-512, In and Out T or a storage type; call only
+/// where isa_available(isa::avx512).
+template <class T, class In = T, class Out = T>
+__attribute__((target("avx2,fma,f16c,avx512f,avx512dq"))) void sylvester_avx512(
+    const In* in, Out* out, std::size_t log2n, std::size_t count, T scale) {
   sylvester_simd<avx512_fwht<T>>(in, out, log2n, count, scale);
 }
 

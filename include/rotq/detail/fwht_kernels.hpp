@@ -1,5 +1,5 @@
 #pragma once
-// The table of FWHT kernels for one instruction set, and the choice of table at run time.
+// The tables of FWHT kernels for one instruction set, and the choice of table at run time.
 
 #include <cstddef>
 
@@ -30,7 +30,7 @@ struct fwht_tables {
   using table = fwht_kernels<T>;
 
   static const table& portable() {
-    static const table kernels{&sylvester_chunks_portable<T>, &apply_base_portable<T>,
+    static const table kernels{&sylvester_chunks_portable<T, T, T>, &apply_base_portable<T>,
                                &apply_paired_base_portable<T>};
     return kernels;
   }
@@ -48,6 +48,40 @@ struct fwht_tables {
 #if ROTQ_HAS_NEON
   static const table& neon() {
     static const table kernels{&sylvester_neon<T>, &apply_base_neon<T>, &apply_paired_base_neon<T>};
+    return kernels;
+  }
+#endif
+};
+
+/// The Sylvester kernel for rows of a storage type S (Eigen::half, Eigen::bfloat16), computed in
+/// float: it widens the row as its first pass loads it and rounds as its last pass stores it.
+template <class S>
+struct storage_fwht_kernels {
+  void (*sylvester)(const S* in, S* out, std::size_t log2n, std::size_t count, float scale);
+};
+
+/// storage_fwht_kernels<S> for each instruction set of this build (a family for active_kernels).
+template <class S>
+struct storage_fwht_tables {
+  using table = storage_fwht_kernels<S>;
+
+  static const table& portable() {
+    static const table kernels{&sylvester_chunks_portable<S, S, float>};
+    return kernels;
+  }
+#if ROTQ_HAS_X86_DISPATCH
+  static const table& avx2() {
+    static const table kernels{&sylvester_avx2<float, S, S>};
+    return kernels;
+  }
+  static const table& avx512() {
+    static const table kernels{&sylvester_avx512<float, S, S>};
+    return kernels;
+  }
+#endif
+#if ROTQ_HAS_NEON
+  static const table& neon() {
+    static const table kernels{&sylvester_neon<float, S, S>};
     return kernels;
   }
 #endif

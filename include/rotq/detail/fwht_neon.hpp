@@ -11,6 +11,7 @@
 #include <cstddef>
 
 #include "rotq/config.hpp"
+#include "rotq/detail/float_storage.hpp"
 #include "rotq/detail/hadamard_base.hpp"
 
 #if ROTQ_HAS_NEON || ROTQ_HAS_X86_DISPATCH
@@ -36,12 +37,24 @@ struct neon_fwht {
   // Rows in lanes (fwht_lanes_avx2.hpp) is AVX2 code; float chunks of one or two elements go
   // through the strips on the same 3-column plans, in registers of one or two lanes.
   static constexpr bool lane_lookups = false;
+
+#if ROTQ_HAS_NEON
+  // Rows of Eigen::half or Eigen::bfloat16 (T = float), a register at a time.
+  template <class Storage>
+  static ROTQ_FORCEINLINE void widen(reg& r, const Storage* from) {
+    r = reg(widen_lanes_neon(from));
+  }
+  template <class Storage>
+  static ROTQ_FORCEINLINE void round(Storage* to, const reg& r) {
+    round_lanes_neon(float32x4_t(r), to);
+  }
+#endif
 };
 
 #if ROTQ_HAS_NEON
-/// sylvester_chunks_portable's contract with NEON.
-template <class T>
-void sylvester_neon(const T* in, T* out, std::size_t log2n, std::size_t count, T scale) {
+/// sylvester_chunks_portable's contract with NEON, In and Out T or a storage type.
+template <class T, class In = T, class Out = T>
+void sylvester_neon(const In* in, Out* out, std::size_t log2n, std::size_t count, T scale) {
   sylvester_simd<neon_fwht<T>>(in, out, log2n, count, scale);
 }
 

@@ -13,6 +13,11 @@
 // Every back end performs the butterflies of sylvester_portable and the additions of
 // apply_base_portable in the same order with the same roundings (an FMA by +-1 rounds as the
 // addition does), so all instruction sets give bitwise identical results.
+//
+// The Sylvester kernels also take rows stored as Eigen::half or Eigen::bfloat16 (In, Out): the
+// first pass widens them to float as it loads them and the last pass rounds as it stores, with the
+// back end's conversions of one register (Simd::widen, Simd::round); the passes between work in
+// float. Converting in separate passes over the row made a half row cost 1.6-1.8 times a float row.
 
 #include <algorithm>
 #include <cstddef>
@@ -85,6 +90,24 @@ template <class Reg>
 ROTQ_FORCEINLINE void simd_broadcast(Reg& r, simd_lane<Reg> value) {
   ROTQ_UNROLL
   for (std::size_t i = 0; i < simd_width<Reg>; ++i) r[i] = value;
+}
+
+/// r <- the elements at `from`: as they are, or widened from a storage type by the back end.
+template <class Simd, class Element>
+ROTQ_FORCEINLINE void load_elements(typename Simd::reg& r, const Element* from) {
+  if constexpr (std::is_same_v<Element, typename Simd::scalar>)
+    simd_load(r, from);
+  else
+    Simd::widen(r, from);
+}
+
+/// The elements at `to` <- r: as it is, or rounded to a storage type by the back end.
+template <class Simd, class Element>
+ROTQ_FORCEINLINE void store_elements(Element* to, const typename Simd::reg& r) {
+  if constexpr (std::is_same_v<Element, typename Simd::scalar>)
+    simd_store(to, r);
+  else
+    Simd::round(to, r);
 }
 
 /// v[i] <- v[Source_i].
@@ -248,12 +271,11 @@ constexpr std::index_sequence<(Stage + 1)...> later_stages(std::index_sequence<S
 /// end has real registers). clang refuses that assembly (it checks an asm operand's size against
 /// the template's own target, not the back end's it is inlined into) but folds each shuffle with
 /// a load of its own: the odd lanes come through `again`, which it cannot prove equal to `from`
-/// (it would merge the two loads, then shuffle in a register). Double, and GCC on emulated
-/// registers, swap lanes in a register.
-template <class Simd, class Reg = typename Simd::reg>
-ROTQ_FORCEINLINE void load_first_stage(Reg& v, const simd_lane<Reg>* from,
-                                       const simd_lane<Reg>* again, const Reg& signs) {
-  constexpr bool single = sizeof(simd_lane<Reg>) == 4;
+/// (it would merge the two loads, then shuffle in a register). Double, GCC on emulated
+/// registers and rows of a storage type (widened first) swap lanes in a register.
+template <class Simd, class In, class Reg = typename Simd::reg>
+ROTQ_FORCEINLINE void load_first_stage(Reg& v, const In* from, const In* again, const Reg& signs) {
+  constexpr bool single = std::is_same_v<In, float>;
   Reg even, odd;
   if constexpr (single && compiler_is_clang) {
     simd_load(even, from);
@@ -269,7 +291,7 @@ ROTQ_FORCEINLINE void load_first_stage(Reg& v, const simd_lane<Reg>* from,
     asm("vmovshdup %1, %0" : "=v"(odd) : "m"(memory));
 #endif
   } else {
-    simd_load(v, from);
+    load_elements<Simd>(v, from);
     butterflies_within_stage<Simd, 1>(v, signs);
     return;
   }
@@ -287,14 +309,14 @@ constexpr std::size_t stride_multiply_every(std::size_t registers) {
 
 /// First pass: each block of R registers (R * width contiguous elements) gets every stage that
 /// lies inside it, reading `in` and writing `out`.
-template <class Simd, std::size_t R, bool Scaled>
-ROTQ_FORCEINLINE void leaf_pass(const typename Simd::scalar* in, typename Simd::scalar* out,
-                                std::size_t n, const butterfly_constants<typename Simd::reg>& c) {
+template <class Simd, std::size_t R, bool Scaled, class In, class Out>
+ROTQ_FORCEINLINE void leaf_pass(const In* in, Out* out, std::size_t n,
+                                const butterfly_constants<typename Simd::reg>& c) {
   using reg = typename Simd::reg;
   constexpr std::size_t width = simd_width<reg>;
   constexpr std::size_t lane_stages = butterfly_constants<reg>::lane_stages;
   // `in` once more, opaque to the compiler, for load_first_stage.
-  const typename Simd::scalar* again = in;
+  const In* again = in;
   asm("" : "+r"(again));
   for (std::size_t b = 0; b < n; b += R * width) {
     reg r[R];
@@ -306,16 +328,16 @@ ROTQ_FORCEINLINE void leaf_pass(const typename Simd::scalar* in, typename Simd::
     ROTQ_UNROLL
     for (std::size_t k = 0; k < R; ++k) {
       if constexpr (Scaled) r[k] *= c.scale;
-      simd_store(out + b + k * width, r[k]);
+      store_elements<Simd>(out + b + k * width, r[k]);
     }
   }
 }
 
 /// Stages h = stride, 2 stride, ..., R / 2 * stride: R registers at distance `stride`, read from
 /// `in` and written to the same places in `out` (which may be `in`).
-template <class Simd, std::size_t R, bool Scaled>
-ROTQ_FORCEINLINE void stride_pass(const typename Simd::scalar* in, typename Simd::scalar* out,
-                                  std::size_t n, std::size_t stride,
+template <class Simd, std::size_t R, bool Scaled, class Out>
+ROTQ_FORCEINLINE void stride_pass(const typename Simd::scalar* in, Out* out, std::size_t n,
+                                  std::size_t stride,
                                   const butterfly_constants<typename Simd::reg>& c) {
   using reg = typename Simd::reg;
   constexpr std::size_t width = simd_width<reg>;
@@ -328,7 +350,7 @@ ROTQ_FORCEINLINE void stride_pass(const typename Simd::scalar* in, typename Simd
       ROTQ_UNROLL
       for (std::size_t k = 0; k < R; ++k) {
         if constexpr (Scaled) r[k] *= c.scale;
-        simd_store(out + j + k * stride, r[k]);
+        store_elements<Simd>(out + j + k * stride, r[k]);
       }
     }
 }
@@ -342,9 +364,8 @@ constexpr std::size_t stride_pass_log2_radix(std::size_t stride) {
 
 /// `Stages` stages from h = Stride upwards in `work`, in as few passes as the register budget
 /// allows, of balanced radix; the last pass writes `out` (and scales when `Scaled`).
-template <class Simd, std::size_t Stages, std::size_t Stride, bool Scaled>
-ROTQ_FORCEINLINE void stride_passes(typename Simd::scalar* work, typename Simd::scalar* out,
-                                    std::size_t n,
+template <class Simd, std::size_t Stages, std::size_t Stride, bool Scaled, class Out>
+ROTQ_FORCEINLINE void stride_passes(typename Simd::scalar* work, Out* out, std::size_t n,
                                     const butterfly_constants<typename Simd::reg>& c) {
   if constexpr (Stages > 0) {
     constexpr std::size_t most = stride_pass_log2_radix<Simd>(Stride);
@@ -362,10 +383,9 @@ ROTQ_FORCEINLINE void stride_passes(typename Simd::scalar* work, typename Simd::
 /// out = S_n in (times the scale when `Scaled`) for n = 2^Log2n >= width, on a schedule fixed at
 /// compile time: one leaf pass, then stride passes; above the L1 block size, each block first,
 /// then the stages across blocks. The first pass reads `in`, the last writes `out` and the others
-/// work in `work` (which may be `out`).
-template <class Simd, std::size_t Log2n, bool Scaled>
-ROTQ_FORCEINLINE void sylvester_fixed(const typename Simd::scalar* in, typename Simd::scalar* work,
-                                      typename Simd::scalar* out,
+/// work in `work` (which may be `out` when that holds scalars).
+template <class Simd, std::size_t Log2n, bool Scaled, class In, class Out>
+ROTQ_FORCEINLINE void sylvester_fixed(const In* in, typename Simd::scalar* work, Out* out,
                                       const butterfly_constants<typename Simd::reg>& c) {
   using reg = typename Simd::reg;
   constexpr std::size_t width = simd_width<reg>;
@@ -376,8 +396,12 @@ ROTQ_FORCEINLINE void sylvester_fixed(const typename Simd::scalar* in, typename 
   if constexpr (Log2n <= log2_block) {
     constexpr std::size_t leaf = std::min(Log2n - log2_width, log2_of(Simd::leaf_registers));
     constexpr std::size_t rest = Log2n - log2_width - leaf;
-    leaf_pass<Simd, std::size_t{1} << leaf, Scaled && rest == 0>(in, rest == 0 ? out : work, n, c);
-    stride_passes<Simd, rest, (width << leaf), Scaled>(work, out, n, c);
+    if constexpr (rest == 0) {
+      leaf_pass<Simd, std::size_t{1} << leaf, Scaled>(in, out, n, c);
+    } else {
+      leaf_pass<Simd, std::size_t{1} << leaf, false>(in, work, n, c);
+      stride_passes<Simd, rest, (width << leaf), Scaled>(work, out, n, c);
+    }
   } else {
     constexpr std::size_t block = std::size_t{1} << log2_block;
     for (std::size_t b = 0; b < n; b += block)
@@ -387,10 +411,9 @@ ROTQ_FORCEINLINE void sylvester_fixed(const typename Simd::scalar* in, typename 
 }
 
 /// stride_pass with the radix 2^log2_radix chosen at run time.
-template <class Simd, bool Scaled, std::size_t... Log2Radix>
+template <class Simd, bool Scaled, class Out, std::size_t... Log2Radix>
 ROTQ_FORCEINLINE void stride_pass_of_radix(std::size_t log2_radix, const typename Simd::scalar* in,
-                                           typename Simd::scalar* out, std::size_t n,
-                                           std::size_t stride,
+                                           Out* out, std::size_t n, std::size_t stride,
                                            const butterfly_constants<typename Simd::reg>& c,
                                            std::index_sequence<Log2Radix...>) {
   (void)((log2_radix == Log2Radix + 1 &&
@@ -399,9 +422,9 @@ ROTQ_FORCEINLINE void stride_pass_of_radix(std::size_t log2_radix, const typenam
 }
 
 /// Above 2^16: blocks of 2^16 with the fixed schedule, then passes across the blocks.
-template <class Simd>
-ROTQ_FORCEINLINE void sylvester_large(const typename Simd::scalar* in, typename Simd::scalar* work,
-                                      typename Simd::scalar* out, std::size_t log2n,
+template <class Simd, class In, class Out>
+ROTQ_FORCEINLINE void sylvester_large(const In* in, typename Simd::scalar* work, Out* out,
+                                      std::size_t log2n,
                                       const butterfly_constants<typename Simd::reg>& c) {
   constexpr std::size_t block = std::size_t{1} << fwht_largest_fixed_log2;
   constexpr std::size_t most = stride_pass_log2_radix<Simd>(block);
@@ -423,31 +446,37 @@ ROTQ_FORCEINLINE void sylvester_large(const typename Simd::scalar* in, typename 
   }
 }
 
-/// sylvester_fixed for each of `count` consecutive chunks of 2^Log2n; `work` is scratch for one
-/// chunk unless `work_is_out`.
-template <class Simd, std::size_t Log2n>
-ROTQ_FORCEINLINE bool sylvester_fixed_chunks(std::size_t count, const typename Simd::scalar* in,
-                                             typename Simd::scalar* work,
-                                             typename Simd::scalar* out, bool work_is_out,
+/// The passes between a chunk's first and last work in `out` itself where it holds scalars
+/// aligned to the register size, otherwise in `scratch` (one chunk).
+template <class Simd, class Out>
+ROTQ_FORCEINLINE typename Simd::scalar* chunk_work(Out* out, typename Simd::scalar* scratch) {
+  if constexpr (std::is_same_v<Out, typename Simd::scalar>)
+    return scratch == nullptr ? out : scratch;
+  else
+    return scratch;
+}
+
+/// sylvester_fixed for each of `count` consecutive chunks of 2^Log2n; `scratch` as chunk_work.
+template <class Simd, std::size_t Log2n, class In, class Out>
+ROTQ_FORCEINLINE bool sylvester_fixed_chunks(std::size_t count, const In* in, Out* out,
+                                             typename Simd::scalar* scratch,
                                              const butterfly_constants<typename Simd::reg>& c) {
   constexpr std::size_t n = std::size_t{1} << Log2n;
   for (std::size_t k = 0; k < count; ++k)
-    sylvester_fixed<Simd, Log2n, true>(in + k * n, work_is_out ? out + k * n : work, out + k * n,
-                                       c);
+    sylvester_fixed<Simd, Log2n, true>(in + k * n, chunk_work<Simd>(out + k * n, scratch),
+                                       out + k * n, c);
   return true;
 }
 
 /// sylvester_fixed_chunks with the size chosen at run time.
-template <class Simd, std::size_t... Log2n>
-ROTQ_FORCEINLINE void sylvester_fixed_of_size(std::size_t log2n, std::size_t count,
-                                              const typename Simd::scalar* in,
-                                              typename Simd::scalar* work,
-                                              typename Simd::scalar* out, bool work_is_out,
+template <class Simd, class In, class Out, std::size_t... Log2n>
+ROTQ_FORCEINLINE void sylvester_fixed_of_size(std::size_t log2n, std::size_t count, const In* in,
+                                              Out* out, typename Simd::scalar* scratch,
                                               const butterfly_constants<typename Simd::reg>& c,
                                               std::index_sequence<Log2n...>) {
   constexpr std::size_t log2_width = log2_of(simd_width<typename Simd::reg>);
   (void)((log2n == Log2n + log2_width &&
-          sylvester_fixed_chunks<Simd, Log2n + log2_width>(count, in, work, out, work_is_out, c)) ||
+          sylvester_fixed_chunks<Simd, Log2n + log2_width>(count, in, out, scratch, c)) ||
          ...);
 }
 
@@ -465,20 +494,19 @@ T* simd_scratch(std::size_t count) {
 constexpr std::size_t short_chunk_registers = 4;
 
 /// R registers at `in` <- the in-register stages below 2^Log2n, scaled, stored at `out`.
-template <class Simd, std::size_t Log2n, std::size_t R>
-ROTQ_FORCEINLINE void short_chunk_registers_pass(const typename Simd::scalar* in,
-                                                 typename Simd::scalar* out,
+template <class Simd, std::size_t Log2n, std::size_t R, class In, class Out>
+ROTQ_FORCEINLINE void short_chunk_registers_pass(const In* in, Out* out,
                                                  const butterfly_constants<typename Simd::reg>& c) {
   using reg = typename Simd::reg;
   constexpr std::size_t width = simd_width<reg>;
   reg r[R];
   ROTQ_UNROLL
-  for (std::size_t k = 0; k < R; ++k) simd_load(r[k], in + k * width);
+  for (std::size_t k = 0; k < R; ++k) load_elements<Simd>(r[k], in + k * width);
   butterflies_within<Simd>(r, c, std::make_index_sequence<Log2n>());
   ROTQ_UNROLL
   for (std::size_t k = 0; k < R; ++k) {
     r[k] *= c.scale;
-    simd_store(out + k * width, r[k]);
+    store_elements<Simd>(out + k * width, r[k]);
   }
 }
 
@@ -486,9 +514,8 @@ ROTQ_FORCEINLINE void short_chunk_registers_pass(const typename Simd::scalar* in
 /// register holds width / n whole chunks, and the in-register stages below n transform them all at
 /// once; the chunks after the last whole register take the portable loop. The m * 2^k sizes with
 /// chunks of 1, 2 or 4 spent up to a third of their time in that loop, chunk by chunk.
-template <class Simd, std::size_t Log2n>
-ROTQ_FORCEINLINE bool sylvester_short_chunks(const typename Simd::scalar* in,
-                                             typename Simd::scalar* out, std::size_t count,
+template <class Simd, std::size_t Log2n, class In, class Out>
+ROTQ_FORCEINLINE bool sylvester_short_chunks(const In* in, Out* out, std::size_t count,
                                              typename Simd::scalar scale,
                                              const butterfly_constants<typename Simd::reg>& c) {
   constexpr std::size_t width = simd_width<typename Simd::reg>;
@@ -503,24 +530,23 @@ ROTQ_FORCEINLINE bool sylvester_short_chunks(const typename Simd::scalar* in,
 }
 
 /// sylvester_short_chunks with the size chosen at run time.
-template <class Simd, std::size_t... Log2n>
+template <class Simd, class In, class Out, std::size_t... Log2n>
 ROTQ_FORCEINLINE void sylvester_short_chunks_of_size(
-    std::size_t log2n, const typename Simd::scalar* in, typename Simd::scalar* out,
-    std::size_t count, typename Simd::scalar scale,
+    std::size_t log2n, const In* in, Out* out, std::size_t count, typename Simd::scalar scale,
     const butterfly_constants<typename Simd::reg>& c, std::index_sequence<Log2n...>) {
   (void)((log2n == Log2n && sylvester_short_chunks<Simd, Log2n>(in, out, count, scale, c)) || ...);
 }
 
-struct sylvester_work;  // simd_scratch purpose: the passes of a transform whose output is unaligned
+struct sylvester_work;  // simd_scratch purpose: the passes of a transform not done in `out`
 
 /// The contract of sylvester_chunks_portable: out = scale * S_n in for each of `count`
-/// consecutive chunks of n = 2^log2n, in == out allowed. Chunks shorter than one register go
-/// through sylvester_short_chunks. Stores of registers that straddle cache lines made a stride
-/// pass up to 1.8 times slower, so when `out` is not aligned to the register size, the passes
-/// between a chunk's first and last run in aligned scratch memory.
-template <class Simd>
-ROTQ_FORCEINLINE void sylvester_simd(const typename Simd::scalar* in, typename Simd::scalar* out,
-                                     std::size_t log2n, std::size_t count,
+/// consecutive chunks of n = 2^log2n, in == out allowed; In and Out are the scalar or a storage
+/// type. Chunks shorter than one register go through sylvester_short_chunks. Stores of registers
+/// that straddle cache lines made a stride pass up to 1.8 times slower, so when `out` is not
+/// aligned to the register size (or holds a storage type), the passes between a chunk's first and
+/// last run in aligned scratch memory.
+template <class Simd, class In, class Out>
+ROTQ_FORCEINLINE void sylvester_simd(const In* in, Out* out, std::size_t log2n, std::size_t count,
                                      typename Simd::scalar scale) {
   using T = typename Simd::scalar;
   using reg = typename Simd::reg;
@@ -532,14 +558,16 @@ ROTQ_FORCEINLINE void sylvester_simd(const typename Simd::scalar* in, typename S
                                          std::make_index_sequence<log2_width>());
     return;
   }
-  const bool aligned = reinterpret_cast<std::uintptr_t>(out) % sizeof(reg) == 0;
-  T* work = aligned ? out : simd_scratch<T, sylvester_work>(n);
+  const bool work_in_out =
+      std::is_same_v<Out, T> && reinterpret_cast<std::uintptr_t>(out) % sizeof(reg) == 0;
+  T* scratch = work_in_out ? nullptr : simd_scratch<T, sylvester_work>(n);
   if (log2n > fwht_largest_fixed_log2) {
     for (std::size_t k = 0; k < count; ++k)
-      sylvester_large<Simd>(in + k * n, aligned ? out + k * n : work, out + k * n, log2n, c);
+      sylvester_large<Simd>(in + k * n, chunk_work<Simd>(out + k * n, scratch), out + k * n, log2n,
+                            c);
   } else {
     sylvester_fixed_of_size<Simd>(
-        log2n, count, in, work, out, aligned, c,
+        log2n, count, in, out, scratch, c,
         std::make_index_sequence<fwht_largest_fixed_log2 - log2_width + 1>());
   }
 }
@@ -627,9 +655,8 @@ ROTQ_FORCEINLINE bool build_signed_sums(typename Simd::scalar* entries,
   }
   // Shift-free bounds, as ROTQ_UNROLL asks.
   ROTQ_UNROLL
-  for (std::size_t bit = 0, top = 1; bit < low_bits; ++bit, top *= 2)
-    ROTQ_UNROLL
-    for (std::size_t t = top; t < 2 * top; ++t) sum[t] = sum[t - top] + minus_twice[bit];
+  for (std::size_t bit = 0, top = 1; bit < low_bits; ++bit, top *= 2) ROTQ_UNROLL
+  for (std::size_t t = top; t < 2 * top; ++t) sum[t] = sum[t - top] + minus_twice[bit];
   ROTQ_UNROLL
   for (std::size_t t = 0; t < low; ++t) {
     simd_store(entries + t * width, sum[t]);
@@ -790,8 +817,7 @@ struct base_codes {
   std::vector<typename layout::code> codes;
 
   const typename layout::code* update(const base_group_plan& plan) {
-    if (plan.codes == plan_codes && plan.order == order && plan.group == group)
-      return codes.data();
+    if (plan.codes == plan_codes && plan.order == order && plan.group == group) return codes.data();
     plan_codes = plan.codes;
     order = plan.order;
     group = plan.group;
@@ -809,7 +835,7 @@ struct base_codes {
   }
 };
 
-struct base_tables;  // simd_scratch purpose: the signed sums of one batch of column groups
+struct base_tables;        // simd_scratch purpose: the signed sums of one batch of column groups
 struct base_partial_sums;  // simd_scratch purpose: one strip of every output row between batches
 
 /// A register of `Lanes` scalars for chunks shorter than the back end's registers (p < width):
@@ -827,8 +853,8 @@ struct simd_lanes {
 /// in cache, where its sums half left them, and skips this (each prefetch takes a load slot, and
 /// the lookups are bound by loads).
 template <std::size_t StripLanes, class T>
-ROTQ_FORCEINLINE void prefetch_next_columns(const T* z, std::size_t m, std::size_t p,
-                                            std::size_t g, std::size_t s, std::size_t next_first,
+ROTQ_FORCEINLINE void prefetch_next_columns(const T* z, std::size_t m, std::size_t p, std::size_t g,
+                                            std::size_t s, std::size_t next_first,
                                             std::size_t groups, std::size_t batch,
                                             const base_input<T>& input) {
   if (input.differences) return;
