@@ -180,13 +180,14 @@ inline std::size_t fwht_scratch_size(const fwht_shape& shape) {
   return (shape.base->paired ? 2 : 1) * shape.n + (std::size_t{1} << (group - 1)) * shape.p;
 }
 
-/// x <- H_n x (or H_n^T x) for float / double with one back end's kernels (active_fwht_kernels
-/// but in the tests), with `work` of fwht_scratch_size elements.
+/// The factor every output of a transform of this shape is multiplied by.
 template <class T>
 T fwht_scale(const fwht_shape& shape, normalization norm) {
   return norm == normalization::orthonormal ? T(1 / std::sqrt(static_cast<double>(shape.n))) : T(1);
 }
 
+/// x <- H_n x (or H_n^T x) for float / double with one back end's kernels (active_fwht_kernels
+/// but in the tests), with `work` of fwht_scratch_size elements.
 template <class T>
 void fwht_compute(const fwht_kernels<T>& kernels, T* x, const fwht_shape& shape, normalization norm,
                   bool transposed, T* work) {
