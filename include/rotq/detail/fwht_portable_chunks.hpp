@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "rotq/config.hpp"
+#include "rotq/detail/float_storage.hpp"
 #include "rotq/detail/fwht_portable.hpp"
 
 namespace rotq {
@@ -14,10 +15,11 @@ namespace detail {
 
 /// out = scale * S_n in for each of `count` consecutive chunks of n = 2^log2n (in == out allowed):
 /// one call for all the chunks of a row, so that a back end sets up once. In and Out are T or a
-/// storage type (Eigen::half, Eigen::bfloat16), whose chunks are widened into T by static_cast,
-/// transformed and rounded back once. Force-inlined: the SIMD back ends finish the chunks after
-/// their last whole register with it, and there the call to an out-of-line copy (compiled for SSE)
-/// made n = 12 four times slower on Zen 3 (0.6 us, not 0.13).
+/// storage type (Eigen::half, Eigen::bfloat16; T is then float), whose chunks are widened into
+/// float by float_storage.hpp's portable conversions, transformed and rounded back once.
+/// Force-inlined: the SIMD back ends finish the chunks after their last whole register with it,
+/// and there the call to an out-of-line copy (compiled for SSE) made n = 12 four times slower on
+/// Zen 3 (0.6 us, not 0.13).
 template <class In, class Out, class T>
 ROTQ_FORCEINLINE void sylvester_chunks_portable(const In* in, Out* out, std::size_t log2n,
                                                 std::size_t count, T scale) {
@@ -26,12 +28,13 @@ ROTQ_FORCEINLINE void sylvester_chunks_portable(const In* in, Out* out, std::siz
     for (std::size_t k = 0; k < count; ++k)
       sylvester_portable(in + k * n, out + k * n, log2n, scale);
   } else {
-    thread_local std::vector<T> chunk;
+    static_assert(std::is_same_v<T, float>, "storage types are transformed in float");
+    thread_local std::vector<float> chunk;
     chunk.resize(n);
     for (std::size_t k = 0; k < count; ++k) {
-      for (std::size_t i = 0; i < n; ++i) chunk[i] = static_cast<T>(in[k * n + i]);
+      widen_portable(in + k * n, chunk.data(), n);  // (a copy where In is float)
       sylvester_portable(chunk.data(), chunk.data(), log2n, scale);
-      for (std::size_t i = 0; i < n; ++i) out[k * n + i] = static_cast<Out>(chunk[i]);
+      round_portable(chunk.data(), out + k * n, n);
     }
   }
 }
