@@ -477,7 +477,7 @@ TEST_CASE("GPTQ rejects bad shapes, options and Hessians", "[gptq][errors]") {
                     Catch::Contains("h is 7 x 7, expected n x n with n = w.cols = 8"));
   CHECK_THROWS_WITH(
       rotq::gptq_quantize(w, h, {4, true, 3, 1.0}),
-      Catch::Contains("spec.group_size = 3 does not divide the row length x.cols = 8"));
+      Catch::Contains("spec.group_size = 3 does not divide the row length w.cols = 8"));
   CHECK_THROWS_WITH(rotq::gptq_quantize(w, h, {12, true, 0, 1.0}),
                     Catch::Contains("spec.bits = 12, expected 2 to 8"));
   rotq::gptq_options act;
@@ -510,10 +510,28 @@ TEST_CASE("GPTQ rejects bad shapes, options and Hessians", "[gptq][errors]") {
   nearly(2, 5) = 1e-9;
   CHECK(rotq::gptq_quantize(w, nearly, spec).codes == rotq::quantize_rows(w, spec).codes);
   Eigen::MatrixXd nan = h;
-  nan(3, 3) = std::nan("");
-  CHECK_THROWS_WITH(rotq::gptq_quantize(w, nan, spec), Catch::Contains("h holds a NaN or Inf"));
+  nan(3, 6) = std::nan("");
+  CHECK_THROWS_WITH(rotq::gptq_quantize(w, nan, spec),
+                    Catch::Contains("h(3, 6) = nan, expected a finite Hessian"));
+  // A damping whose product with mean(diag h) overflows would leave pivots of 0 and garbage codes.
+  rotq::gptq_options huge;
+  huge.damping = 1e300;
+  CHECK_THROWS_WITH(rotq::gptq_quantize(w, h * 1e10, spec, huge),
+                    Catch::Contains("options.damping * mean(diag h) = 1e+300 * 1e+10 overflows"));
   row_major_f bad_w = w;
   bad_w(1, 6) = std::numeric_limits<float>::infinity();
   CHECK_THROWS_WITH(rotq::gptq_quantize(bad_w, h, spec),
                     Catch::Contains("w(1, 6) = inf (row 1, element 6)"));
+  bad_w(1, 6) = -1e38f;  // beyond float's largest / 4, where the grid's values would overflow
+  CHECK_THROWS_WITH(rotq::gptq_quantize(bad_w, h, spec),
+                    Catch::Contains("w(1, 6) = -1e+38 (row 1, element 6), expected a magnitude"));
+}
+
+TEST_CASE("GPTQ of weights without columns gives empty codes", "[gptq]") {
+  const row_major_f w(3, 0);
+  const rotq::int_codes q = rotq::gptq_quantize(w, Eigen::MatrixXd(0, 0), {4, true, 0, 1.0});
+  CHECK(q.rows == 3);
+  CHECK(q.cols == 0);
+  CHECK(q.codes.empty());
+  CHECK(q.scales.empty());
 }

@@ -223,6 +223,67 @@ TEST_CASE("integer grid: half-even rounding, clamping, scales", "[quant_math][in
   CHECK(zero_group.zero == 0);
 }
 
+namespace {
+
+// The asymmetric parameters as the definition writes them, each float operation done in double
+// and rounded to float once: exact, since double has more than 2 * 24 + 2 bits (Figueroa), so
+// nothing here can differ from correctly rounded float arithmetic except by a wrong formula.
+rotq::detail::asymmetric_params asymmetric_definition(float lo, float hi, float clip, int bits) {
+  const float range = static_cast<float>(double(hi) - double(lo));
+  const float clipped = static_cast<float>(double(clip) * double(range));
+  const float scale = static_cast<float>(double(clipped) / double((1 << bits) - 1));
+  const float clipped_lo = static_cast<float>(double(clip) * double(lo));
+  const float zero = std::nearbyint(static_cast<float>(-double(clipped_lo) / double(scale)));
+  return {scale, static_cast<int>(zero)};
+}
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define ROTQ_TEST_FMA_CODE 1
+// asymmetric_scale inlined into code compiled for FMA, where GCC contracts a product followed by
+// a sum into a fused multiply-add unless the expression leaves none to contract.
+__attribute__((target("fma"), flatten)) rotq::detail::asymmetric_params asymmetric_scale_in_fma_code(
+    float lo, float hi, float clip, int bits) {
+  return rotq::detail::asymmetric_scale(lo, hi, clip, bits);
+}
+#endif
+
+}  // namespace
+
+TEST_CASE("clipped asymmetric scales round as clip * (hi - lo) / (2^b - 1), however compiled",
+          "[quant_math][int]") {
+  std::uint64_t state = 7;
+  auto uniform = [&state] {  // a fixed LCG: the same ranges on every platform
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<float>(state >> 40) / static_cast<float>(1u << 24);
+  };
+#if ROTQ_TEST_FMA_CODE
+  const bool fma = __builtin_cpu_supports("fma");
+#endif
+  std::size_t differ = 0, differ_in_fma_code = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const float lo = -8.0f * uniform();
+    const float hi = 8.0f * uniform();
+    const float clip = 0.5f + 0.5f * uniform();
+    const int bits = 2 + i % 7;
+    const auto expected = asymmetric_definition(lo, hi, clip, bits);
+    const auto actual = rotq::detail::asymmetric_scale(lo, hi, clip, bits);
+    differ += actual.scale != expected.scale || actual.zero != expected.zero;
+#if ROTQ_TEST_FMA_CODE
+    if (fma) {
+      const auto in_fma_code = asymmetric_scale_in_fma_code(lo, hi, clip, bits);
+      differ_in_fma_code += in_fma_code.scale != expected.scale || in_fma_code.zero != expected.zero;
+    }
+#endif
+  }
+  CHECK(differ == 0);
+  CHECK(differ_in_fma_code == 0);
+  // A hand-worked case: clip 0.75 over [-2, 5.5] at 4 bits: 0.75 * 7.5 / 15 = 0.375, zero
+  // round(1.5 / 0.375) = 4.
+  const auto params = rotq::detail::asymmetric_scale(-2.0f, 5.5f, 0.75f, 4);
+  CHECK(params.scale == 0.375f);
+  CHECK(params.zero == 4);
+}
+
 TEST_CASE("nibbles pack element 2i low, sign-extend on the way back", "[quant_math][int]") {
   for (int low = -8; low < 16; ++low) {
     for (int high = -8; high < 16; ++high) {

@@ -219,6 +219,15 @@ TEST_CASE("integer quantisers reject bad specs and non-finite input", "[quantize
   CHECK_THROWS_WITH(rotq::quantize_rows(x, {4, true, 0, 0.0}),
                     Catch::Contains("spec.clip = 0, expected a ratio in (0, 1]"));
   CHECK_THROWS_WITH(rotq::quantize_rows(x, {4, true, 0, 1.5}), Catch::Contains("spec.clip = 1.5"));
+  CHECK_THROWS_WITH(rotq::quantize_rows(x, {4, true, 0, 1e-46}),
+                    Catch::Contains("spec.clip = 1e-46 is 0 in float"));
+  x(0, 3) = 1e38f;  // above float's largest / 4 = 8.5e37
+  CHECK_THROWS_WITH(rotq::quantize_rows(x, {4, false, 0, 1.0}),
+                    Catch::Contains("x(0, 3) = 1e+38 (row 0, element 3), expected a magnitude of "
+                                    "at most 8.50706e+37"));
+  CHECK_THROWS_WITH(rotq::fake_quantize_tensor(x, {8, true, 0, 1.0}),
+                    Catch::Contains("x(0, 3) = 1e+38"));
+  x(0, 3) = 0.0f;
   x(2, 7) = std::numeric_limits<float>::quiet_NaN();
   CHECK_THROWS_WITH(rotq::quantize_rows(x, {4, true, 0, 1.0}),
                     Catch::Contains("rotq::quantize_rows: x(2, 7) = nan (row 2, element 7)"));
@@ -238,6 +247,32 @@ TEST_CASE("integer quantisers reject bad specs and non-finite input", "[quantize
   CHECK_THROWS_WITH(
       rotq::pack_int4(rotq::matrix_view<const std::int32_t>(negative.data(), 1, 2), false),
       Catch::Contains("codes(0, 0) = -1, expected a code in [0, 15] (unsigned 4-bit)"));
+}
+
+TEST_CASE("values up to the accepted magnitude keep every scale and dequantised value finite",
+          "[quantize][int]") {
+  // float's largest / 4 and its neighbours below, with ranges that put the extreme codes of both
+  // grids to use: one sign only, both signs, and a lone extreme beside small values.
+  const float limit = std::numeric_limits<float>::max() / 4.0f;
+  const float below = std::nextafter(limit, 0.0f);
+  const row_major_f x = rows_of({{limit, -limit, 1.0f, -2.0f},
+                                 {-limit, -below, -1.0f, 0.0f},
+                                 {limit, below, 0.5f, 0.0f},
+                                 {-limit, 1e-30f, 3.0f, 2.0f}});
+  for (int bits = 2; bits <= 8; ++bits)
+    for (const bool symmetric : {true, false})
+      for (const double clip : {1.0, 0.9}) {
+        INFO("bits " << bits << (symmetric ? " symmetric" : " asymmetric") << ", clip " << clip);
+        row_major_f fake = x;
+        rotq::fake_quantize_rows(fake, {bits, symmetric, 0, clip});
+        CHECK(fake.allFinite());
+        // With clip 1 the extreme lands within the coarsest step (2 bits, 2/3 of the range's
+        // half) of where it was.
+        if (clip == 1.0) CHECK(std::abs(double(fake(0, 0)) - double(limit)) <= double(limit) * 0.7);
+        fake = x;
+        rotq::fake_quantize_tensor(fake, {bits, symmetric, 0, clip});
+        CHECK(fake.allFinite());
+      }
 }
 
 TEST_CASE("dequantize rejects inconsistent codes", "[quantize][int][errors]") {
@@ -307,7 +342,20 @@ TEST_CASE("clip search keeps 1 where the grid already fits exactly", "[quantize]
   const row_major_f w = rows_of({{-7, -3, 0, 1, 2, 5, 6, 7}});  // integers on the amax-7 grid
   CHECK(rotq::search_clip_ratios(w, {4, true, 0, 1.0}) == std::vector<float>{1.0f});
   // The candidates scale with spec.clip: a base of 0.5 is the largest candidate.
-  CHECK(rotq::search_clip_ratios(w, {4, true, 0, 0.5}, {1, 2.4}) == std::vector<float>{0.5f});
+  CHECK(rotq::search_clip_ratios(w, {4, true, 0, 0.5}, {2, 2.4}) == std::vector<float>{0.5f});
+}
+
+TEST_CASE("clip search on rows without elements gives the clips the quantisers expect",
+          "[quantize][clip]") {
+  const row_major_f empty(3, 0);
+  for (const std::size_t group : {std::size_t{0}, std::size_t{4}}) {
+    const rotq::quant_spec spec{4, false, group, 1.0};
+    const std::vector<float> clips = rotq::search_clip_ratios(empty, spec);
+    CHECK(clips.empty());
+    CHECK(rotq::quantize_rows(empty, spec, clips).codes.empty());
+    row_major_f fake = empty;
+    CHECK_NOTHROW(rotq::fake_quantize_rows(fake, spec, clips));
+  }
 }
 
 TEST_CASE("clip search and per-group clips reject bad arguments", "[quantize][clip][errors]") {

@@ -51,7 +51,9 @@ public:
   }
 
   /// H = 2 X^T X (n x n, symmetric). GPTQ reference code averages, 2 X^T X / count; GPTQ's result
-  /// does not change with the scale of H, because its damping is relative to mean(diag H).
+  /// does not change with the scale of H, because its damping is relative to mean(diag H), unless
+  /// some input is never active: as in the reference, such a column's H_jj = 0 becomes 1, which
+  /// does not scale with H and enters the mean (pass hessian() / count to match the reference).
   /// Throws rotq::error if no rows were added.
   Eigen::MatrixXd hessian() const {
     ROTQ_EXPECTS(count_ > 0, "no calibration rows were added; expected at least one");
@@ -130,11 +132,12 @@ inline std::size_t gptq_block_end(std::size_t first, std::size_t block_size, std
 /// misses the ones made earlier in the same 128-column block when groups are narrower). Computes
 /// in double; each value is rounded to float before quantisation, so dequantize() of the result is
 /// the fake-quantised weight. h is used as (h + h^T) / 2. Throws rotq::error for a bad spec or
-/// options, shapes that do not match, NaN/Inf in w or h, an h that is not symmetric (beyond 1e-6
-/// of its largest entry), or h + damping not positive definite.
+/// options, shapes that do not match, NaN/Inf in w or h, a weight beyond float's largest / 4 (as
+/// quantize_rows), an h that is not symmetric (beyond 1e-6 of its largest entry), a damping that
+/// overflows, or h + damping not positive definite.
 inline int_codes gptq_quantize(matrix_view<const float> w, const Eigen::MatrixXd& h,
                                const quant_spec& spec, const gptq_options& options = {}) {
-  const std::string problem = detail::spec_problem(spec, w.cols);
+  const std::string problem = detail::spec_problem(spec, w.cols, "w");
   ROTQ_EXPECTS(problem.empty(), problem);
   const auto n = static_cast<Eigen::Index>(w.cols);
   const auto m = static_cast<Eigen::Index>(w.rows);
@@ -157,17 +160,19 @@ inline int_codes gptq_quantize(matrix_view<const float> w, const Eigen::MatrixXd
                  "options.search_clip->norm = " << options.search_clip->norm
                                                 << ", expected a positive exponent");
   }
-  detail::expect_finite(w, "w", __func__);
-  ROTQ_EXPECTS(h.allFinite(), "h holds a NaN or Inf, expected a finite Hessian");
+  detail::expect_finite(w, "w", __func__, detail::int_input_limit, detail::int_input_limit_reason);
+  for (Eigen::Index c = 0; c < h.cols(); ++c)
+    for (Eigen::Index r = 0; r < h.rows(); ++r)
+      ROTQ_EXPECTS(std::isfinite(h(r, c)),
+                   "h(" << r << ", " << c << ") = " << h(r, c) << ", expected a finite Hessian");
+  int_codes q = detail::make_int_codes(w.rows, w.cols, spec, false);
+  if (w.empty()) return q;
   // A Hessian summed in float (X^T X from a blocked product) is symmetric only up to rounding;
   // anything beyond that is a wrong argument.
   const double asymmetry = (h - h.transpose()).cwiseAbs().maxCoeff();
   ROTQ_EXPECTS(
       asymmetry <= 1e-6 * h.cwiseAbs().maxCoeff(),
       "h is not symmetric: max |h - h^T| = " << asymmetry << ", expected at most 1e-6 of max |h|");
-
-  int_codes q = detail::make_int_codes(w.rows, w.cols, spec, false);
-  if (w.empty()) return q;
   const std::size_t groups = q.groups_per_row();
 
   const detail::int_format format{spec.bits, spec.symmetric};
@@ -226,6 +231,9 @@ inline int_codes gptq_quantize(matrix_view<const float> w, const Eigen::MatrixXd
   }
 
   const double damping = options.damping * hessian.diagonal().mean();
+  ROTQ_EXPECTS(std::isfinite(damping), "options.damping * mean(diag h) = "
+                                           << options.damping << " * " << hessian.diagonal().mean()
+                                           << " overflows, expected a finite damping");
   hessian.diagonal().array() += damping;
   const std::optional<Eigen::MatrixXd> factor = detail::inverse_upper_cholesky(hessian);
   ROTQ_EXPECTS(factor.has_value(),

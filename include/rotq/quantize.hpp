@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -25,12 +26,12 @@ namespace rotq {
 /// An integer quantiser. `bits` in 2..8. Symmetric: codes in [-2^(b-1), 2^(b-1) - 1], scale
 /// clip * max|x| / (2^(b-1) - 1), code clamp(round_half_even(x / scale)), value code * scale.
 /// Asymmetric: with [lo, hi] the group's range widened to include 0, scale
-/// clip * (hi - lo) / (2^b - 1) computed as (clip * hi - clip * lo) / (2^b - 1), zero point
-/// round_half_even(-clip * lo / scale), code clamp(round_half_even(x / scale) + zero, 0, 2^b - 1),
-/// value (code - zero) * scale. An all-zero group has scale 1 and zero point 0. `group_size`
-/// consecutive elements of a row share one scale (0: the whole row); it must divide the row
-/// length. `clip` in (0, 1] shrinks the range; it is converted to float once and all of the
-/// arithmetic above is float.
+/// clip * (hi - lo) / (2^b - 1), zero point round_half_even(-(clip * lo) / scale), code
+/// clamp(round_half_even(x / scale) + zero, 0, 2^b - 1), value (code - zero) * scale. An all-zero
+/// group has scale 1 and zero point 0, and so has a group whose scale underflows to 0 in float
+/// (clip * max |x| below about 2^b * 1e-45). `group_size` consecutive elements of a row share one
+/// scale (0: the whole row); it must divide the row length. `clip` in (0, 1] shrinks the range; it
+/// is converted to float once and all of the arithmetic above is float.
 struct quant_spec {
   int bits = 4;
   bool symmetric = true;
@@ -107,15 +108,26 @@ struct nvfp4_codes {
 
 namespace detail {
 
-inline std::string spec_problem(const quant_spec& spec, std::size_t cols) {
+/// The largest magnitude the integer quantisers accept: float's largest / 4. Below it the range
+/// hi - lo, the scale and every dequantised value (at most about twice max |x|) stay finite.
+inline constexpr float int_input_limit = std::numeric_limits<float>::max() / 4.0f;
+inline constexpr const char* int_input_limit_reason =
+    " (float's largest / 4, so that the quantisation grid stays finite)";
+
+/// What is wrong with `spec` for rows of `cols` elements of the argument called `argument`, or "".
+inline std::string spec_problem(const quant_spec& spec, std::size_t cols,
+                                const char* argument = "x") {
   std::ostringstream problem;
   if (spec.bits < 2 || spec.bits > 8)
     problem << "spec.bits = " << spec.bits << ", expected 2 to 8";
   else if (!(spec.clip > 0.0 && spec.clip <= 1.0))
     problem << "spec.clip = " << spec.clip << ", expected a ratio in (0, 1]";
+  else if (!(static_cast<float>(spec.clip) > 0.0f))
+    problem << "spec.clip = " << spec.clip
+            << " is 0 in float, expected a ratio in (0, 1] that float can hold";
   else if (spec.group_size != 0 && cols % spec.group_size != 0)
     problem << "spec.group_size = " << spec.group_size
-            << " does not divide the row length x.cols = " << cols;
+            << " does not divide the row length " << argument << ".cols = " << cols;
   return problem.str();
 }
 
@@ -126,7 +138,15 @@ inline void expect_int_input(matrix_view<const float> x, const quant_spec& spec,
   if (per_tensor && spec.group_size != 0)
     throw_error(function, "spec.group_size = " + std::to_string(spec.group_size) +
                               ", expected 0 for one scale per tensor");
-  expect_finite(x, "x", function);
+  expect_finite(x, "x", function, int_input_limit, int_input_limit_reason);
+}
+
+/// The groups of a row of `cols` elements under `spec`, as int_codes lays out its scales and
+/// search_clip_ratios its clips: one per spec.group_size elements, or one per row (none for an
+/// empty row) when spec.group_size is 0.
+inline std::size_t groups_per_row(const quant_spec& spec, std::size_t cols) {
+  if (spec.group_size != 0) return cols / spec.group_size;
+  return cols == 0 ? 0 : 1;
 }
 
 /// Per-group clips (rows x groups, row-major) must match x and lie in (0, 1].
@@ -247,8 +267,9 @@ inline void expect_size(std::size_t actual, std::size_t expected, const char* wh
 /// Integer codes of x (rows x cols, e.g. weights W with one output channel per row, or
 /// activations with one token per row) with one scale per row, or per group of spec.group_size
 /// consecutive elements of a row; the formulas are quant_spec's. Throws rotq::error for a bad
-/// spec (bits outside 2..8, clip outside (0, 1], a group size not dividing x.cols) or a NaN/Inf
-/// in x (naming its row and element).
+/// spec (bits outside 2..8, clip outside (0, 1], a group size not dividing x.cols) or an element
+/// of x that is NaN/Inf or larger in magnitude than float's largest / 4 (naming its row and
+/// element).
 inline int_codes quantize_rows(matrix_view<const float> x, const quant_spec& spec) {
   detail::expect_int_input(x, spec, false, __func__);
   const float clip = static_cast<float>(spec.clip);
@@ -262,7 +283,7 @@ inline int_codes quantize_rows(matrix_view<const float> x, const quant_spec& spe
 inline int_codes quantize_rows(matrix_view<const float> x, const quant_spec& spec,
                                const std::vector<float>& clips) {
   detail::expect_int_input(x, spec, false, __func__);
-  const std::size_t groups = spec.group_size == 0 ? 1 : x.cols / spec.group_size;
+  const std::size_t groups = detail::groups_per_row(spec, x.cols);
   detail::expect_clips(clips, x.rows, groups, __func__);
   return detail::quantize_int_rows(
       x, spec, false, [&](std::size_t r, std::size_t g) { return clips[r * groups + g]; });
@@ -324,7 +345,7 @@ inline void fake_quantize_rows(matrix_view<float> x, const quant_spec& spec) {
 inline void fake_quantize_rows(matrix_view<float> x, const quant_spec& spec,
                                const std::vector<float>& clips) {
   detail::expect_int_input(x, spec, false, __func__);
-  const std::size_t groups = spec.group_size == 0 ? 1 : x.cols / spec.group_size;
+  const std::size_t groups = detail::groups_per_row(spec, x.cols);
   detail::expect_clips(clips, x.rows, groups, __func__);
   detail::fake_quantize_int(x, spec, false,
                             [&](std::size_t r, std::size_t g) { return clips[r * groups + g]; });
@@ -352,7 +373,7 @@ inline std::vector<float> search_clip_ratios(matrix_view<const float> x, const q
   ROTQ_EXPECTS(search.norm > 0.0 && std::isfinite(search.norm),
                "search.norm = " << search.norm << ", expected a positive exponent");
   const std::size_t group_size = spec.group_size == 0 ? x.cols : spec.group_size;
-  const std::size_t groups = group_size == 0 ? 0 : x.cols / group_size;
+  const std::size_t groups = detail::groups_per_row(spec, x.cols);
   const detail::int_format format{spec.bits, spec.symmetric};
   const detail::clip_grid grid{spec.clip, search.ratios, search.norm};
   std::vector<float> clips(x.rows * groups);

@@ -186,44 +186,8 @@ TEST_CASE("quantize: bit-identical to the host quantiser on the input rows") {
     }
 }
 
-namespace {
-
-/// True when contracting asymmetric_scale's clip * hi - clip * lo into one fused multiply-add
-/// (either way round, as nvcc does unless built with -fmad=false) would change the scale the host
-/// computes for a group with range [lo, hi].
-bool contraction_changes_scale(float lo, float hi, float clip, int bits) {
-  const float exact = rotq::detail::asymmetric_scale(lo, hi, clip, bits).scale;
-  const float steps = static_cast<float>((1 << bits) - 1);
-  const float contracted_high = std::fma(clip, hi, -(clip * lo)) / steps;
-  const float contracted_low = std::fma(-clip, lo, clip * hi) / steps;
-  return exact > 0.0f && (contracted_high != exact || contracted_low != exact);
-}
-
-/// Groups of `group` elements (0: whole rows) of x (rows x n) whose scale a contraction would
-/// change.
-std::size_t contraction_sensitive_groups(const std::vector<float>& x, std::size_t rows,
-                                         std::size_t n, std::size_t group, float clip, int bits) {
-  const std::size_t size = group == 0 ? n : group;
-  std::size_t sensitive = 0;
-  for (std::size_t start = 0; start < rows * n; start += size) {
-    float lo = 0.0f, hi = 0.0f;
-    for (std::size_t i = start; i < start + size; ++i) {
-      lo = std::min(lo, x[i]);
-      hi = std::max(hi, x[i]);
-    }
-    sensitive += contraction_changes_scale(lo, hi, clip, bits);
-  }
-  return sensitive;
-}
-
-}  // namespace
-
-TEST_CASE(
-    "quantize: clipped asymmetric scales equal the host's where a fused multiply-add would round "
-    "them differently") {
-  // The library compiles with -fmad=false so that nvcc keeps quant_math.hpp's products and sums
-  // apart as the host does; these rows hold many groups (and rows) whose scale would change
-  // otherwise. n = 64 runs the vectorised kernel, n = 62 the staged one.
+TEST_CASE("quantize: clipped asymmetric scales and codes equal the host's") {
+  // n = 64 runs the vectorised kernel, n = 62 the staged one.
   const std::size_t rows = 64;
   for (const std::size_t n : {64, 62}) {
     const std::vector<float> x = rotq_test::gaussian_rows(rows, n, n, element_type::float32, 16u);
@@ -237,10 +201,7 @@ TEST_CASE(
           q.symmetric = false;
           q.group_size = group;
           q.clip = clip;
-          const std::size_t sensitive = contraction_sensitive_groups(x, rows, n, group, clip, bits);
-          INFO("n = " << n << ", int" << bits << ", group " << group << ", clip " << clip << ": "
-                      << sensitive << " groups whose scale a contraction would change");
-          REQUIRE(sensitive > 0);  // else these rows could not tell
+          INFO("n = " << n << ", int" << bits << ", group " << group << ", clip " << clip);
           rotq_test::device_quantized out(rows, n, q);
           REQUIRE_OK(rotq::cuda::quantize(rows, n, in.input(), q, out.output(), nullptr));
           bool padding_intact = false;

@@ -3,8 +3,9 @@
 // ROTQ_HOST_DEVICE and built from operations that are correctly rounded in IEEE single precision
 // on both sides (division, multiplication by powers of two, rint, integer bit manipulation), so
 // the host reference and the CUDA kernels produce bit-identical codes and scales from the same
-// float inputs. Nothing here is written as a * b + c: nvcc would contract it into an FMA and
-// round differently from the host.
+// float inputs. Nothing here is written as a * b + c (or a * b - c * d): a compiler may contract
+// that into an FMA, GCC on the host wherever FMA is enabled and nvcc unless -fmad=false, and the
+// result would then depend on how each side was built.
 
 #include <cstdint>
 #include <cstring>
@@ -93,9 +94,9 @@ ROTQ_HOST_DEVICE int quantize_symmetric(float x, float scale, int bits) {
 }
 
 /// Asymmetric parameters of a group with minimum lo <= 0 <= hi (callers widen the range to include
-/// 0): the clipped range [clip * lo, clip * hi] is spread over 2^b - 1 steps, and the zero point is
-/// round_half_even(-clip * lo / scale), which lies in [0, 2^b - 1]. An all-zero group gets scale 1,
-/// zero 0.
+/// 0): the clipped range clip * (hi - lo) is spread over 2^b - 1 steps, and the zero point is
+/// round_half_even(-(clip * lo) / scale), which lies in [0, 2^b - 1]. An all-zero group gets
+/// scale 1, zero 0.
 struct asymmetric_params {
   float scale;
   int zero;
@@ -103,11 +104,12 @@ struct asymmetric_params {
 
 ROTQ_HOST_DEVICE asymmetric_params asymmetric_scale(float lo, float hi, float clip, int bits) {
   const float steps = static_cast<float>((1 << bits) - 1);
-  const float clipped_lo = clip * lo;
-  const float clipped_hi = clip * hi;
-  const float scale = (clipped_hi - clipped_lo) / steps;
+  // clip * (hi - lo), not clip * hi - clip * lo: a product minus a product is what compilers
+  // contract into one fused multiply-add (GCC wherever FMA is enabled, nvcc unless -fmad=false),
+  // which would make the scale depend on the build flags.
+  const float scale = (clip * (hi - lo)) / steps;
   if (!(scale > 0.0f)) return {1.0f, 0};
-  return {scale, clamp_code(round_half_even(-clipped_lo / scale), make_int_grid(bits, false))};
+  return {scale, clamp_code(round_half_even(-(clip * lo) / scale), make_int_grid(bits, false))};
 }
 
 /// Asymmetric code of x: clamp(round_half_even(x / scale) + zero, 0, 2^b - 1).
