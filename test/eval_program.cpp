@@ -174,6 +174,47 @@ TEST_CASE("rotq-eval rejects a tokenizer of another vocabulary and bad options",
   CHECK(r.output.find("Usage: rotq-eval") != std::string::npos);
 }
 
+TEST_CASE("rotq-eval's numbers: digits only, in range, checked before narrowing",
+          "[eval][options]") {
+  const auto parse = [](std::vector<std::string> arguments) {
+    arguments.insert(arguments.begin(), "rotq-eval");
+    std::vector<char*> argv;
+    for (std::string& a : arguments) argv.push_back(a.data());
+    bool help = false;
+    return parse_options(int(argv.size()), argv.data(), help);
+  };
+  CHECK(parse({"--w-bits", "3", "--kv-bits", "0", "--threads", "7"}).weight_bits == 3);
+  CHECK(parse({"--seed-list", "18446744073709551615"}).seeds.at(0) == 18446744073709551615ull);
+  // Values that wrapped to plausible ones when narrowed to int.
+  CHECK_THROWS_WITH(parse({"--w-bits", "4294967300"}),
+                    Catch::Contains("--w-bits 4294967300: expected an integer in [2, 8]"));
+  CHECK_THROWS_WITH(parse({"--kv-bits", "4294967296"}), Catch::Contains("--kv-bits 4294967296"));
+  CHECK_THROWS_WITH(parse({"--kv-bits", "1"}), Catch::Contains("--kv-bits 1: expected 2 to 8"));
+  // Signs and spaces that strtoull would have skipped or wrapped, and overflow.
+  CHECK_THROWS_WITH(parse({"--threads", " -1"}), Catch::Contains("--threads  -1: expected"));
+  CHECK_THROWS_WITH(parse({"--max-tokens", "+3"}), Catch::Contains("--max-tokens +3"));
+  CHECK_THROWS_WITH(parse({"--threads", "99999999999999999999999"}),
+                    Catch::Contains("expected an integer in [1, 4096]"));
+  CHECK_THROWS_WITH(parse({"--seed-list", "1,18446744073709551616"}),
+                    Catch::Contains("--seed-list 18446744073709551616: expected an integer >= 0"));
+  // Counts that size the work or memory.
+  CHECK_THROWS_WITH(parse({"--seeds", "18446744073709551615"}),
+                    Catch::Contains("expected an integer in [1, 1000]"));
+  CHECK_THROWS_WITH(parse({"--dfrot-rows", "18446744073709551615"}),
+                    Catch::Contains("--dfrot-rows"));
+}
+
+TEST_CASE("rotq-eval checks --a-group against the model's widths before evaluating",
+          "[eval][program]") {
+  options o = small_options();
+  o.activation_group = 8;  // divides dim 64 but not hidden_dim 172
+  CHECK_THROWS_WITH(load_data(o),
+                    Catch::Contains("--a-group 8 does not divide the model's layer input width "
+                                    "172 (dim 64, hidden_dim 172)"));
+  o.activation_group = 4;
+  CHECK_NOTHROW(load_data(o));
+}
+
 namespace {
 
 // A llama2.c legacy checkpoint of other shapes than stories260K, random weights: dim 96 = 12 * 8

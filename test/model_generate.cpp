@@ -66,7 +66,20 @@ TEST_CASE("generation stops when the model predicts BOS", "[model][generate]") {
   CHECK(rotq::model::generate_greedy(eager, start, 3) == std::vector<int>{0, 0, 0});
 }
 
-TEST_CASE("generation refuses an empty prompt", "[model][generate][errors]") {
+TEST_CASE("generation refuses an empty, too long or out-of-vocabulary prompt",
+          "[model][generate][errors]") {
   CHECK_THROWS_WITH(rotq::model::generate_greedy(stories260k(), {}, 5),
                     Catch::Contains("prompt is empty"));
+  // Also where no token would be generated: a prompt that fills the context, or no new tokens.
+  std::vector<int> long_prompt(513, 1);
+  CHECK_THROWS_WITH(rotq::model::generate_greedy(stories260k(), long_prompt, 5),
+                    Catch::Contains("prompt has 513 entries, expected 1..512 (seq_len)"));
+  std::vector<int> bad_token = prompt("Once upon a time");
+  bad_token[2] = 99999;
+  CHECK_THROWS_WITH(rotq::model::generate_greedy(stories260k(), bad_token, 0),
+                    Catch::Contains("prompt[2] = 99999 is outside the vocabulary of 512 tokens"));
+  long_prompt.resize(512);
+  long_prompt[511] = -1;
+  CHECK_THROWS_WITH(rotq::model::generate_greedy(stories260k(), long_prompt, 5),
+                    Catch::Contains("prompt[511] = -1 is outside the vocabulary"));
 }

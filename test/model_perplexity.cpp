@@ -123,3 +123,13 @@ TEST_CASE("evaluate_perplexity refuses bad arguments and passes on forward's err
   CHECK_THROWS_WITH(rotq::model::evaluate_perplexity(m, {{1, 2}, {1, 3}, {1, 700}, {1, 4}}, {}, 2),
                     Catch::Contains("tokens[1] = 700"));
 }
+
+TEST_CASE("evaluate_perplexity refuses logits that overflowed rather than return NaN",
+          "[model][perplexity][errors]") {
+  // Finite weights (the loader accepts them) whose logits are not: a final gain of 3e38.
+  llama2_model m = stories260k();
+  m.final_norm.setConstant(3e38f);
+  CHECK_THROWS_WITH(
+      rotq::model::evaluate_perplexity(m, {{1, 2, 3}, {1, 4}}, {}, 2),
+      Catch::Contains("sequence 0 has NLL") && Catch::Contains("expected finite logits"));
+}

@@ -115,6 +115,13 @@ TEST_CASE("smoothing fused into norms and the up projection keeps the logits", "
   bad[3] = -1;
   CHECK_THROWS_WITH(rotq::model::fuse_smoothing(model, 0, hook_point::ffn_input, bad),
                     Catch::Contains("s[3] = -1"));
+  // Positive and finite in double, but 0 or infinite in float, or with an infinite reciprocal.
+  for (const double outside_float : {1e-50, 1e50, 1e-39}) {
+    bad[3] = outside_float;
+    CHECK_THROWS_WITH(rotq::model::fuse_smoothing(model, 0, hook_point::ffn_input, bad),
+                      Catch::Contains("s[3] = ") &&
+                          Catch::Contains("expected a positive scale that float holds"));
+  }
 }
 
 TEST_CASE("an online transform with its weight half fused keeps the logits", "[surgery]") {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -240,6 +241,9 @@ TEST_CASE("damaged tokenizer files are refused with the file and the problem nam
   auto repeated = entries;
   repeated.push_back({" ", -2});
   refuses("repeated.bin", tokenizer_file(7, repeated), "piece 260 ' ' appears twice");
+  auto unscored = entries;
+  unscored.back().second = std::numeric_limits<float>::quiet_NaN();
+  refuses("nan_score.bin", tokenizer_file(7, unscored), "piece 259 ' ' has score nan");
   CHECK_THROWS_WITH(load_tokenizer("/nonexistent/tok.bin"),
                     Catch::Contains("cannot open '/nonexistent/tok.bin'"));
 }

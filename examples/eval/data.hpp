@@ -88,6 +88,14 @@ inline eval_data load_data(const options& o) {
   if (o.max_tokens > model.config.seq_len)
     throw rotq::error("rotq-eval: --max-tokens " + std::to_string(o.max_tokens) +
                       " exceeds the model's seq_len " + std::to_string(model.config.seq_len));
+  // Activation groups split the inputs of every linear layer: dim wide, and hidden_dim for the
+  // FFN's down projection.
+  for (const std::size_t width : {model.config.dim, model.config.hidden_dim})
+    if (o.activation_group != 0 && width % o.activation_group != 0)
+      throw rotq::error("rotq-eval: --a-group " + std::to_string(o.activation_group) +
+                        " does not divide the model's layer input width " + std::to_string(width) +
+                        " (dim " + std::to_string(model.config.dim) + ", hidden_dim " +
+                        std::to_string(model.config.hidden_dim) + ")");
   const std::vector<std::string> documents = split_documents(read_text_file(text));
   auto eval = rotq::model::encode_stories(
       vocabulary, take(documents, o.eval_first, o.eval_last, "--eval-stories", text), o.max_tokens);

@@ -133,7 +133,8 @@ int run(const options& o) {
       if (m.randomised) row.seeds.push_back(seed);
       row.perplexity.push_back(ppl);
       row.calibration_seconds.push_back(calibration);
-      row.invariance_error = std::max(row.invariance_error, invariance);
+      // Not std::max, which would drop a NaN: a NaN must fail the check.
+      if (!(invariance <= row.invariance_error)) row.invariance_error = invariance;
       row.invariance_checked = true;
       if (!p.notes.empty())
         row.notes += (row.notes.empty() ? "" : "; ") +

@@ -4,8 +4,10 @@
 #include <rotq/error.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -98,12 +100,18 @@ namespace detail {
   throw rotq::error("rotq-eval: " + what + " (see --help)");
 }
 
-inline std::size_t parse_count(const std::string& option, const std::string& text,
-                               std::size_t min) {
-  char* end = nullptr;
-  const unsigned long long value = std::strtoull(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || text[0] == '-' || value < min)
-    bad_option(option + " " + text + ": expected an integer >= " + std::to_string(min));
+/// A decimal count in [min, max]: digits only (no sign, no spaces), within range of std::size_t.
+inline std::size_t parse_count(const std::string& option, const std::string& text, std::size_t min,
+                               std::size_t max = std::numeric_limits<std::size_t>::max()) {
+  const bool digits = !text.empty() && std::all_of(text.begin(), text.end(),
+                                                   [](char c) { return c >= '0' && c <= '9'; });
+  errno = 0;
+  const unsigned long long value = digits ? std::strtoull(text.c_str(), nullptr, 10) : 0;
+  if (!digits || errno == ERANGE || value < min || value > max)
+    bad_option(option + " " + text + ": expected an integer " +
+               (max == std::numeric_limits<std::size_t>::max()
+                    ? ">= " + std::to_string(min)
+                    : "in [" + std::to_string(min) + ", " + std::to_string(max) + "]"));
   return static_cast<std::size_t>(value);
 }
 
@@ -140,6 +148,13 @@ inline void parse_range(const std::string& option, const std::string& text, std:
 }
 
 }  // namespace detail
+
+// Upper bounds of options that size work or memory, far above any sensible use, so that a typo
+// is an error rather than hours of work or an exhausted memory.
+inline constexpr std::size_t max_seeds = 1000;
+inline constexpr std::size_t max_threads = 4096;
+inline constexpr std::size_t max_dfrot_iterations = 1000000;
+inline constexpr std::size_t max_dfrot_rows = std::size_t{1} << 24;
 
 /// Parses argv; throws rotq::error naming the option for anything it cannot use. Sets `help`
 /// when -h/--help was given.
@@ -180,7 +195,7 @@ inline options parse_options(int argc, char** argv, bool& help) {
     } else if (arg == "--no-gptq")
       o.gptq = false;
     else if (arg == "--seeds") {
-      const std::size_t n = detail::parse_count(arg, value(), 1);
+      const std::size_t n = detail::parse_count(arg, value(), 1, max_seeds);
       o.seeds.clear();
       for (std::size_t s = 0; s < n; ++s) o.seeds.push_back(s);
     } else if (arg == "--seed-list") {
@@ -189,11 +204,11 @@ inline options parse_options(int argc, char** argv, bool& help) {
         o.seeds.push_back(detail::parse_count(arg, s, 0));
       if (o.seeds.empty()) detail::bad_option("--seed-list: no seed given");
     } else if (arg == "--w-bits")
-      o.weight_bits = int(detail::parse_count(arg, value(), 2));
+      o.weight_bits = int(detail::parse_count(arg, value(), 2, 8));
     else if (arg == "--a-bits")
-      o.activation_bits = int(detail::parse_count(arg, value(), 2));
+      o.activation_bits = int(detail::parse_count(arg, value(), 2, 8));
     else if (arg == "--kv-bits")
-      o.kv_bits = int(detail::parse_count(arg, value(), 0));
+      o.kv_bits = int(detail::parse_count(arg, value(), 0, 8));
     else if (arg == "--w-clip")
       o.weight_clip = detail::parse_real(arg, value(), 0.01, 1.0);
     else if (arg == "--a-clip")
@@ -210,11 +225,11 @@ inline options parse_options(int argc, char** argv, bool& help) {
     } else if (arg == "--adaptive-beta")
       o.adaptive_beta = detail::parse_real(arg, value(), -100, 100);
     else if (arg == "--dfrot-iterations")
-      o.dfrot_iterations = detail::parse_count(arg, value(), 1);
+      o.dfrot_iterations = detail::parse_count(arg, value(), 1, max_dfrot_iterations);
     else if (arg == "--dfrot-rows")
-      o.dfrot_rows = detail::parse_count(arg, value(), 16);
+      o.dfrot_rows = detail::parse_count(arg, value(), 16, max_dfrot_rows);
     else if (arg == "--threads")
-      o.threads = detail::parse_count(arg, value(), 1);
+      o.threads = detail::parse_count(arg, value(), 1, max_threads);
     else if (arg == "--out")
       o.out_dir = value();
     else if (arg == "--quiet")
@@ -222,8 +237,7 @@ inline options parse_options(int argc, char** argv, bool& help) {
     else
       detail::bad_option("unknown option '" + arg + "'");
   }
-  if (o.weight_bits > 8 || o.activation_bits > 8 || o.kv_bits > 8 || o.kv_bits == 1)
-    detail::bad_option("bits must be 2..8 (--kv-bits 0 keeps the cache in fp32)");
+  if (o.kv_bits == 1) detail::bad_option("--kv-bits 1: expected 2 to 8, or 0 for an fp32 cache");
   const bool overlap = o.eval_first <= o.calib_last && o.calib_first <= o.eval_last;
   if (overlap)
     detail::bad_option(

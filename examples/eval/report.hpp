@@ -97,6 +97,15 @@ inline std::string xml_escape(const std::string& text) {
   return out;
 }
 
+/// A number as JSON writes it: null where it is not finite (JSON has no NaN or Infinity).
+inline std::string json_number(double value) {
+  if (!std::isfinite(value)) return "null";
+  std::ostringstream text;
+  text.precision(10);
+  text << value;
+  return text.str();
+}
+
 inline std::ofstream open_output(const std::string& path) {
   std::ofstream out(path);
   if (!out) throw rotq::error("rotq-eval: cannot write '" + path + "'");
@@ -132,14 +141,16 @@ inline void print_table(const report& r, std::FILE* out) {
 }
 
 inline void write_json(const report& r, const std::string& path) {
+  using detail::json_number;
   using rotq::detail::json_quote;
   std::ofstream out = detail::open_output(path);
-  out.precision(10);
   out << "{\n  \"model\": " << json_quote(r.model) << ",\n  \"text\": " << json_quote(r.text)
       << ",\n  \"quantisers\": " << json_quote(r.quantisers)
-      << ",\n  \"date\": " << json_quote(r.date) << ",\n  \"fp32_perplexity\": " << r.fp32
-      << ",\n  \"rtn_perplexity\": " << r.rtn
-      << ",\n  \"invariance_tolerance\": " << invariance_tolerance << ",\n  \"rows\": [";
+      << ",\n  \"date\": " << json_quote(r.date)
+      << ",\n  \"fp32_perplexity\": " << json_number(r.fp32)
+      << ",\n  \"rtn_perplexity\": " << json_number(r.rtn)
+      << ",\n  \"invariance_tolerance\": " << json_number(invariance_tolerance)
+      << ",\n  \"rows\": [";
   for (std::size_t i = 0; i < r.rows.size(); ++i) {
     const row_result& row = r.rows[i];
     out << (i ? "," : "") << "\n    {\"name\": " << json_quote(row.name)
@@ -147,13 +158,15 @@ inline void write_json(const report& r, const std::string& path) {
     for (std::size_t s = 0; s < row.seeds.size(); ++s) out << (s ? ", " : "") << row.seeds[s];
     out << "], \"perplexity\": [";
     for (std::size_t s = 0; s < row.perplexity.size(); ++s)
-      out << (s ? ", " : "") << row.perplexity[s];
-    out << "], \"mean\": " << row.mean() << ", \"stddev\": " << row.stddev()
-        << ", \"min\": " << row.min() << ", \"max\": " << row.max()
-        << ", \"gap_closed\": " << gap_closed(row.mean(), r.fp32, r.rtn)
-        << ", \"calibration_seconds\": " << row.mean_calibration_seconds();
+      out << (s ? ", " : "") << json_number(row.perplexity[s]);
+    out << "], \"mean\": " << json_number(row.mean())
+        << ", \"stddev\": " << json_number(row.stddev()) << ", \"min\": " << json_number(row.min())
+        << ", \"max\": " << json_number(row.max())
+        << ", \"gap_closed\": " << json_number(gap_closed(row.mean(), r.fp32, r.rtn))
+        << ", \"calibration_seconds\": " << json_number(row.mean_calibration_seconds());
     if (row.invariance_checked)
-      out << ", \"invariance_error\": " << row.invariance_error << ", \"invariance_passed\": "
+      out << ", \"invariance_error\": " << json_number(row.invariance_error)
+          << ", \"invariance_passed\": "
           << (row.invariance_error <= invariance_tolerance ? "true" : "false");
     out << ", \"notes\": " << json_quote(row.notes) << "}";
   }

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstddef>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "rotq/error.hpp"
@@ -131,6 +132,22 @@ inline void causal_attention(const weight_matrix& q, const weight_matrix& k, con
   }
 }
 
+/// Throws rotq::error from `function` unless `tokens` (called `argument` in the message) holds
+/// 1..seq_len ids, each inside the vocabulary.
+inline void expect_sequence(const llama2_config& config, const std::vector<int>& tokens,
+                            const char* argument, const char* function) {
+  if (tokens.empty() || tokens.size() > config.seq_len)
+    rotq::detail::throw_error(
+        function, std::string(argument) + " has " + std::to_string(tokens.size()) +
+                      " entries, expected 1.." + std::to_string(config.seq_len) + " (seq_len)");
+  for (std::size_t t = 0; t < tokens.size(); ++t)
+    if (tokens[t] < 0 || std::size_t(tokens[t]) >= config.vocab_size)
+      rotq::detail::throw_error(function, std::string(argument) + "[" + std::to_string(t) +
+                                              "] = " + std::to_string(tokens[t]) +
+                                              " is outside the vocabulary of " +
+                                              std::to_string(config.vocab_size) + " tokens");
+}
+
 }  // namespace detail
 
 /// Runs `tokens` (T ids, T <= seq_len) through `model` as llama2.c does, all positions at once
@@ -151,18 +168,10 @@ inline weight_matrix forward(const llama2_model& model, const std::vector<int>& 
                              const forward_hook& hook = {}) {
   validate_shapes(model);
   const llama2_config& config = model.config;
-  ROTQ_EXPECTS(
-      !tokens.empty() && tokens.size() <= config.seq_len,
-      "tokens has " << tokens.size() << " entries, expected 1.." << config.seq_len << " (seq_len)");
+  detail::expect_sequence(config, tokens, "tokens", ROTQ_FUNCTION_SIGNATURE);
   const auto length = static_cast<Eigen::Index>(tokens.size());
   weight_matrix x(length, static_cast<Eigen::Index>(config.dim));
-  for (Eigen::Index t = 0; t < length; ++t) {
-    const int id = tokens[std::size_t(t)];
-    ROTQ_EXPECTS(id >= 0 && std::size_t(id) < config.vocab_size,
-                 "tokens[" << t << "] = " << id << " is outside the vocabulary of "
-                           << config.vocab_size << " tokens");
-    x.row(t) = model.token_embedding.row(id);
-  }
+  for (Eigen::Index t = 0; t < length; ++t) x.row(t) = model.token_embedding.row(tokens[t]);
   const detail::rope_table rope(tokens.size(), config.head_size());
   const auto call_hook = [&hook](std::size_t layer, hook_point point, weight_matrix& rows) {
     if (hook) hook(layer, point, as_view(rows));

@@ -17,10 +17,12 @@ namespace model {
 /// produces BOS, which delimits stories in llama2.c's training data (the BOS is not returned).
 /// Each step reruns the whole sequence through forward() with `hook`, so it costs O(T²) passes'
 /// worth of work: meant for demos and tests, not serving. Throws rotq::error for an empty prompt
-/// or one forward() refuses.
+/// or one forward() refuses (longer than seq_len, or a token outside the vocabulary), even when
+/// nothing is to be generated.
 inline std::vector<int> generate_greedy(const llama2_model& model, const std::vector<int>& prompt,
                                         std::size_t max_new_tokens, const forward_hook& hook = {}) {
   ROTQ_EXPECTS(!prompt.empty(), "prompt is empty; start it with BOS (token 1)");
+  detail::expect_sequence(model.config, prompt, "prompt", ROTQ_FUNCTION_SIGNATURE);
   std::vector<int> sequence = prompt;
   std::vector<int> generated;
   while (generated.size() < max_new_tokens && sequence.size() < model.config.seq_len) {

@@ -55,8 +55,8 @@ struct perplexity_result {
 /// in turn. Each sequence's NLL is summed in double and the sums are added in sequence order, so
 /// the result is bit-identical for any thread count. With threads > 1 the hook is called from
 /// several threads at once (see forward()). Throws rotq::error for threads = 0, no token to
-/// predict (every sequence shorter than 2), or the first error (in sequence order) forward()
-/// raised for a sequence.
+/// predict (every sequence shorter than 2), logits that are not finite, or the first error (in
+/// sequence order) forward() raised for a sequence.
 inline perplexity_result evaluate_perplexity(const llama2_model& model,
                                              const std::vector<std::vector<int>>& sequences,
                                              const forward_hook& hook = {},
@@ -77,6 +77,10 @@ inline perplexity_result evaluate_perplexity(const llama2_model& model,
     for (std::size_t s = next_sequence++; s < sequences.size() && !failed; s = next_sequence++) {
       try {
         result.sequence_nll[s] = sequence_nll(forward(model, sequences[s], hook), sequences[s]);
+        ROTQ_EXPECTS(std::isfinite(result.sequence_nll[s]),
+                     "sequence " << s << " has NLL " << result.sequence_nll[s]
+                                 << ": its logits are not finite (the forward pass overflowed "
+                                    "or met a NaN); expected finite logits");
       } catch (...) {
         failures[s] = std::current_exception();
         failed = true;

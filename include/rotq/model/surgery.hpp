@@ -140,7 +140,7 @@ inline void rotate_residual(llama2_model& model, const pipeline& q) {
 /// silu(gate) * up is linear in up). attention_output cannot be fused in general (query heads
 /// that share a value head would need equal scales): apply it online instead (a channel_scaling
 /// stage, see transform_linear_inputs). Throws rotq::error for a bad layer or point, a size
-/// mismatch, or a non-positive or non-finite scale.
+/// mismatch, or a scale that is not positive and finite in float, with its reciprocal.
 inline void fuse_smoothing(llama2_model& model, std::size_t layer, hook_point point,
                            const Eigen::VectorXd& s) {
   detail::expect_layer(model, layer, "fuse_smoothing");
@@ -152,9 +152,12 @@ inline void fuse_smoothing(llama2_model& model, std::size_t layer, hook_point po
   const std::size_t width = hook_width(model.config, point);
   ROTQ_EXPECTS(std::size_t(s.size()) == width, "s has " << s.size() << " entries, expected "
                                                         << width << " for " << to_string(point));
+  // The model is float: a scale must stay finite and nonzero there, and so must its reciprocal.
   for (Eigen::Index j = 0; j < s.size(); ++j)
-    ROTQ_EXPECTS(std::isfinite(s[j]) && s[j] > 0,
-                 "s[" << j << "] = " << s[j] << ", expected a positive scale");
+    ROTQ_EXPECTS(s[j] > 0 && rotq::detail::float_holds_with_reciprocal(s[j]),
+                 "s[" << j << "] = " << s[j]
+                      << ", expected a positive scale that float holds, as it does its "
+                         "reciprocal (about 2.9e-39 to 3.4e38)");
   llama2_layer& l = model.layers[layer];
   const Eigen::VectorXf scale = s.cast<float>();
   if (point == hook_point::down_input) {

@@ -2,6 +2,7 @@
 // The llama2.c byte-pair tokenizer: its file format, encoding exactly as llama2.c does, and
 // decoding for printing.
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -55,6 +56,9 @@ inline std::string vocabulary_problem(const std::vector<std::string>& pieces,
       problem << "piece " << id << " is empty";
     else if (!seen.insert(pieces[id]).second)
       problem << "piece " << id << " '" << pieces[id] << "' appears twice";
+    else if (!std::isfinite(scores[id]))  // a NaN would leave the merge order undefined
+      problem << "piece " << id << " '" << pieces[id] << "' has score " << scores[id]
+              << ", expected a finite score";
     else
       continue;
     return problem.str();
