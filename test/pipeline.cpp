@@ -77,6 +77,19 @@ TEST_CASE("pipelines nest by appending stages, and invert in reverse order", "[p
             .maxCoeff() < 1e-12);
 }
 
+TEST_CASE("a pipeline appended to itself repeats its stages", "[pipeline]") {
+  // (R P)^3 as DuQuant-style repetitions build it: p.then(p) reads p while it grows.
+  rotq::pipeline p;
+  p.then(rotq::random_hadamard(16, 3))
+      .then(rotq::permutation(rotq::zigzag_permutation(Eigen::VectorXd::LinSpaced(16, 0, 1), 4)));
+  const Eigen::MatrixXd once = p.matrix();
+  for (int doubling = 0; doubling < 3; ++doubling) p.then(p);  // 2, 4, then 8 repetitions
+  CHECK(p.stages().size() == 16);
+  Eigen::MatrixXd expected = Eigen::MatrixXd::Identity(16, 16);
+  for (int r = 0; r < 8; ++r) expected *= once;
+  CHECK((p.matrix() - expected).cwiseAbs().maxCoeff() < 1e-12);
+}
+
 TEST_CASE("an empty pipeline is the identity; stage sizes must agree", "[pipeline][errors]") {
   rotq::pipeline p;
   rotq_test::row_major_f x = rotq_test::row_major_f::Random(3, 10);

@@ -101,6 +101,19 @@ TEST_CASE("loading rejects foreign, truncated and inconsistent files", "[pipelin
       }
     rejects(f, "stage 3 has size 8, expected 16");
   }
+  {  // empty blocks, with a count that would have run the reader's loop 2^62 times
+    auto f = good;
+    for (auto& t : f.tensors)
+      if (t.name == "pipeline.0.stage.2.blocks")
+        t = rotq::tensor_record::from_values<double>(t.name, t.dtype, {std::size_t{1} << 62, 0, 0},
+                                                     nullptr, 0);
+    rejects(f, "tensor 'pipeline.0.stage.2.blocks' has an empty dimension 1");
+  }
+  {  // a supported size far beyond memory (2^60 signs)
+    auto f = good;
+    f.metadata["pipeline.0.stage.1.size"] = std::to_string(std::size_t{1} << 60);
+    rejects(f, "stage 1 of pipeline 0: it cannot be built");
+  }
   {  // truncated copy
     rotq::write_safetensors(path, good);
     const std::string bytes = rotq_test::read_file(path);

@@ -95,6 +95,15 @@ TEST_CASE("malformed safetensors files are rejected with the file and the proble
   check(R"({"__metadata__":{"n":3}})", six, "metadata 'n' is not a string");
   check(R"({"w":{"dtype":"F32","shape":[-6],"data_offsets":[0,24]}})", six, "unsupported value");
   check(R"([1,2])", six, "not a JSON object");
+  check(R"({"w":{"dtype":"F32","shape":[2,3],"data_offsets":[{"a":"b"},24]}})", six,
+        "tensor 'w' has non-integer data_offsets");
+  // 2^62 x 4 floats: 2^66 bytes, which wrapped to 0 and matched empty offsets.
+  check(R"({"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,0]}})", six,
+        "tensor 'w' has shape [4611686018427387904, 4], whose byte count overflows 64 bits");
+  // A 0 dimension holds no bytes whatever the others are.
+  write_raw(path, R"({"w":{"dtype":"F64","shape":[4611686018427387904,0],"data_offsets":[0,0]}})",
+            six);
+  CHECK(rotq::read_safetensors(path).tensors.at(0).bytes.empty());
 
   {  // header length beyond the end of the file
     std::ofstream out(path, std::ios::binary);
@@ -109,6 +118,7 @@ TEST_CASE("malformed safetensors files are rejected with the file and the proble
   }
   CHECK_THROWS_WITH(rotq::read_safetensors(path), Catch::Contains("too short"));
   CHECK_THROWS_WITH(rotq::read_safetensors(dir.file("absent")), Catch::Contains("cannot open"));
+  CHECK_THROWS_WITH(rotq::read_safetensors(dir.file("")), Catch::Contains("is not a regular file"));
 }
 
 TEST_CASE("writing rejects inconsistent tensors", "[safetensors][errors]") {

@@ -35,6 +35,13 @@ TEST_CASE("kurtosis is computed stably far from zero", "[stats]") {
         Approx(1.7).epsilon(1e-6));
 }
 
+TEST_CASE("kurtosis does not depend on the scale, however large or small", "[stats]") {
+  // {1, -1, 3}: mean 1, deviations 0, -2, 2: m2 = 8 / 3, m4 = 32 / 3, kappa = 1.5. The fourth
+  // powers of 1e80-sized deviations overflow double unless the values are scaled first.
+  for (const double scale : {1.0, 1e80, 1e300, 1e-300})
+    CHECK(rotq::kurtosis(vec({scale, -scale, 3 * scale})) == Approx(1.5).epsilon(1e-13));
+}
+
 TEST_CASE("kurtosis of large uniform and normal samples is near 1.8 and 3", "[stats]") {
   std::mt19937 gen(7);
   const Eigen::Index n = 400000;
@@ -56,6 +63,11 @@ TEST_CASE("kurtosis rejects empty, non-finite and constant input", "[stats][erro
   CHECK_THROWS_WITH(rotq::kurtosis(vec({1, NAN, 3})), Catch::Contains("values[1] = nan"));
   CHECK_THROWS_WITH(rotq::kurtosis(vec({1, 2, INFINITY})), Catch::Contains("values[2] = inf"));
   CHECK_THROWS_WITH(rotq::kurtosis(vec({4, 4, 4})), Catch::Contains("all 3 values are equal"));
+  // 0.1 is not a double: the mean of copies of it rounds, leaving tiny deviations behind.
+  CHECK_THROWS_WITH(rotq::kurtosis(Eigen::VectorXd::Constant(10, 0.1)),
+                    Catch::Contains("all 10 values are equal"));
+  CHECK_THROWS_WITH(rotq::kurtosis(vec({0.1, 0.1, 0.1})),
+                    Catch::Contains("all 3 values are equal"));
 }
 
 TEST_CASE("weight kurtosis treats every element of a strided matrix as one sample", "[stats]") {
@@ -82,6 +94,10 @@ TEST_CASE("activation kurtosis per channel and per token", "[stats]") {
   CHECK(channels[0] == Approx(7.0 / 3.0));
   CHECK(channels[1] == Approx(1.0));
   CHECK(std::isnan(channels[2]));  // a constant channel has no kurtosis
+  row_major_d tenths = row_major_d::Constant(7, 2, 0.1);
+  tenths(3, 1) = 0.2;
+  CHECK(std::isnan(rotq::activation_kurtosis_per_channel(tenths)[0]));
+  CHECK(rotq::activation_kurtosis_per_channel(tenths)[1] > 1.0);
   const Eigen::VectorXd tokens = rotq::activation_kurtosis_per_token(x);
   REQUIRE(tokens.size() == 4);
   for (Eigen::Index t = 0; t < 4; ++t)

@@ -65,6 +65,16 @@ TEST_CASE("channel_scaling divides activations and multiplies weights", "[transf
   CHECK_THROWS_WITH(rotq::channel_scaling(bad), Catch::Contains("s[2] = 0"));
   bad[2] = std::nan("");
   CHECK_THROWS_WITH(rotq::channel_scaling(bad), Catch::Contains("s[2] = nan"));
+  // Finite in double, but 0 or infinite in float, or with a reciprocal that is: float rows
+  // would get 0 or inf. The message names s itself, not its reciprocal.
+  for (const double outside_float : {1e-39, -1e-39, 1e39, 1e-310}) {
+    bad[2] = outside_float;
+    CHECK_THROWS_WITH(
+        rotq::channel_scaling(bad),
+        Catch::Contains("s[2] = ") && Catch::Contains("expected a nonzero scale that float holds"));
+  }
+  bad[2] = -3e-39;  // the smallest magnitudes that still work, either sign
+  CHECK_NOTHROW(rotq::channel_scaling(bad).inverse());
 }
 
 TEST_CASE("permutation gathers y_j = x_perm[j]", "[transform]") {

@@ -9,6 +9,17 @@
 #include "rotq/detail/apply_check.hpp"
 
 namespace rotq {
+namespace detail {
+
+/// Whether a scale s and its reciprocal are both finite and nonzero in float, i.e. 2.9e-39 <= |s|
+/// <= 3.4e38: what a per-channel factor needs before it multiplies float rows or weights.
+inline bool float_holds_with_reciprocal(double s) {
+  const float value = static_cast<float>(s);
+  const float reciprocal = static_cast<float>(1.0 / s);
+  return std::isfinite(value) && value != 0.0f && std::isfinite(reciprocal) && reciprocal != 0.0f;
+}
+
+}  // namespace detail
 
 /// T = diag(s)^-1: activation column j is divided by s_j, weight column j multiplied by s_j, so
 /// (X T)(W T^-T)^T = X W^T. inverse() is channel_scaling(1 / s).
@@ -16,12 +27,16 @@ class channel_scaling {
 public:
   static constexpr const char* kind = "channel_scaling";
 
-  /// Throws rotq::error if s is empty or any s_j is zero, NaN or infinite.
+  /// Throws rotq::error if s is empty or any s_j is NaN, or it or its reciprocal is zero or
+  /// infinite in float (|s_j| outside about 2.9e-39 .. 3.4e38), where float rows would get 0 or
+  /// inf.
   explicit channel_scaling(Eigen::VectorXd s) : s_(std::move(s)) {
     ROTQ_EXPECTS(s_.size() > 0, "s is empty");
     for (Eigen::Index j = 0; j < s_.size(); ++j)
-      ROTQ_EXPECTS(std::isfinite(s_[j]) && s_[j] != 0.0,
-                   "s[" << j << "] = " << s_[j] << ", expected a finite nonzero scale");
+      ROTQ_EXPECTS(detail::float_holds_with_reciprocal(s_[j]),
+                   "s[" << j << "] = " << s_[j]
+                        << ", expected a nonzero scale that float holds, as it does its "
+                           "reciprocal (magnitude about 2.9e-39 to 3.4e38)");
     inverse_s_ = s_.cwiseInverse();
   }
 

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "rotq/detail/apply_check.hpp"
@@ -64,9 +65,7 @@ public:
 
   /// Throws rotq::error unless hadamard_supported(n).
   random_hadamard(std::size_t n, std::uint64_t seed, bool inverted = false)
-      : n_(n), seed_(seed), inverted_(inverted), signs_(random_signs(n, seed)) {
-    ROTQ_EXPECTS(hadamard_supported(n), "n = " << n << " is not a supported Hadamard size");
-  }
+      : n_(n), seed_(seed), inverted_(inverted), signs_(supported_signs(n, seed)) {}
 
   std::size_t size() const { return n_; }
   std::uint64_t seed() const { return seed_; }
@@ -88,6 +87,15 @@ public:
   random_hadamard inverse() const { return random_hadamard(n_, seed_, !inverted_); }
 
 private:
+  // The signs once n is known to be supported (an unsupported n, e.g. one read from a damaged
+  // file, would otherwise first cost an allocation of n signs).
+  static std::vector<int> supported_signs(std::size_t n, std::uint64_t seed) {
+    if (!hadamard_supported(n))
+      detail::throw_error("rotq::random_hadamard",
+                          "n = " + std::to_string(n) + " is not a supported Hadamard size");
+    return random_signs(n, seed);
+  }
+
   template <class T>
   void apply(matrix_view<T> x) const {
     detail::expect_width(x, n_, "random_hadamard::apply");

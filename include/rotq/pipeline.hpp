@@ -27,9 +27,11 @@ public:
     return *this;
   }
 
-  /// Appends every stage of `other`, in order.
+  /// Appends every stage of `other`, in order; `other` may be this pipeline (p.then(p) repeats
+  /// its stages).
   pipeline& then(const pipeline& other) {
-    for (const auto& stage : other.stages_) then(stage);
+    const std::vector<transform> appended = other.stages_;  // a copy: appending may reallocate
+    for (const auto& stage : appended) then(stage);
     return *this;
   }
 

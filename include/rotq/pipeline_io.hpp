@@ -16,6 +16,7 @@
 #include <Eigen/Core>
 
 #include <cstdint>
+#include <exception>
 #include <map>
 #include <string>
 #include <vector>
@@ -143,17 +144,26 @@ private:
     fail_unless(t->shape.size() == dims, "tensor '" + key + "' has " +
                                              std::to_string(t->shape.size()) +
                                              " dimensions, expected " + std::to_string(dims));
+    // Every stage's tensor holds something; an empty dimension would also let the others be
+    // anything (the byte count is 0 whatever they are) and the loops below run on them.
+    for (std::size_t d = 0; d < dims; ++d)
+      fail_unless(t->shape[d] > 0, "tensor '" + key + "' has an empty dimension " +
+                                       std::to_string(d) + ", expected at least 1 entry");
     return *t;
   }
 
   // Runs a transform constructor; one that rejects what the file holds (a non-orthogonal matrix,
-  // an unsupported size, ...) is reported with the file, pipeline and stage.
+  // an unsupported size, a size too large for memory, ...) is reported with the file, pipeline
+  // and stage.
   template <class Make>
   transform construct(std::size_t k, std::size_t i, Make make) const {
+    const std::string stage = "stage " + std::to_string(i) + " of pipeline " + std::to_string(k);
     try {
       return transform(make());
     } catch (const error& e) {
-      fail("stage " + std::to_string(i) + " of pipeline " + std::to_string(k) + ": " + e.what());
+      fail(stage + ": " + e.what());
+    } catch (const std::exception& e) {  // std::bad_alloc or std::length_error: too large
+      fail(stage + ": it cannot be built (" + e.what() + "): its size is beyond memory");
     }
   }
 

@@ -7,8 +7,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -175,16 +178,42 @@ inline bool parse_dtype(const std::string& name, tensor_dtype& out) {
   return false;
 }
 
+/// The bytes of a tensor of `shape` and `dtype`, or nothing when that count overflows 64 bits
+/// (a shape with a 0 dimension holds 0 bytes whatever the others are).
+inline std::optional<std::uint64_t> tensor_bytes(const std::vector<std::size_t>& shape,
+                                                 tensor_dtype dtype) {
+  if (std::find(shape.begin(), shape.end(), std::size_t{0}) != shape.end()) return 0;
+  std::uint64_t bytes = dtype_size(dtype);
+  for (const std::size_t d : shape) {
+    if (bytes > std::numeric_limits<std::uint64_t>::max() / d) return std::nullopt;
+    bytes *= d;
+  }
+  return bytes;
+}
+
+inline std::string shape_text(const std::vector<std::size_t>& shape) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
 }  // namespace detail
 
 /// Reads a safetensors file. Throws rotq::error naming the file and the problem for anything
 /// malformed: missing or truncated file, a header length beyond the file, bad JSON, an unknown
-/// dtype, a shape whose byte count differs from its data_offsets, offsets outside the data or
-/// overlapping, non-string metadata.
+/// dtype, a shape whose byte count overflows or differs from its data_offsets, offsets that are
+/// not integers, outside the data or overlapping, non-string metadata, or a path that is not a
+/// regular file.
 inline safetensors_file read_safetensors(const std::string& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   ROTQ_EXPECTS(in.good(), "cannot open '" << path << "'");
-  const auto file_size = static_cast<std::uint64_t>(in.tellg());
+  // A directory opens too, and its "size" can be anything; a device or pipe has none.
+  std::error_code status_error;
+  ROTQ_EXPECTS(std::filesystem::is_regular_file(path, status_error),
+               "'" << path << "' is not a regular file");
+  const std::streamoff end_position = in.tellg();
+  ROTQ_EXPECTS(end_position >= 0, "cannot find the size of '" << path << "'");
+  const auto file_size = static_cast<std::uint64_t>(end_position);
   in.seekg(0);
   ROTQ_EXPECTS(file_size >= 8, "'" << path << "' is " << file_size
                                    << " bytes: too short for a safetensors header length");
@@ -237,14 +266,20 @@ inline safetensors_file read_safetensors(const std::string& path) {
                    "'" << path << "': tensor '" << name << "' has a non-integer dimension");
       t.shape.push_back(static_cast<std::size_t>(d.integer));
     }
+    ROTQ_EXPECTS(offsets->array[0].kind == detail::json_value::type::integer &&
+                     offsets->array[1].kind == detail::json_value::type::integer,
+                 "'" << path << "': tensor '" << name << "' has non-integer data_offsets");
     const std::uint64_t begin = offsets->array[0].integer, end = offsets->array[1].integer;
     ROTQ_EXPECTS(begin <= end && end <= data_size,
                  "'" << path << "': tensor '" << name << "' data_offsets [" << begin << ", " << end
                      << "] fall outside the " << data_size << " data bytes");
-    ROTQ_EXPECTS(end - begin == t.element_count() * dtype_size(t.dtype),
-                 "'" << path << "': tensor '" << name << "' spans " << end - begin
-                     << " bytes, but its shape and dtype need "
-                     << t.element_count() * dtype_size(t.dtype));
+    const std::optional<std::uint64_t> needed = detail::tensor_bytes(t.shape, t.dtype);
+    ROTQ_EXPECTS(needed.has_value(), "'" << path << "': tensor '" << name << "' has shape "
+                                         << detail::shape_text(t.shape)
+                                         << ", whose byte count overflows 64 bits");
+    ROTQ_EXPECTS(end - begin == *needed, "'" << path << "': tensor '" << name << "' spans "
+                                             << end - begin
+                                             << " bytes, but its shape and dtype need " << *needed);
     t.bytes.assign(data.begin() + static_cast<std::ptrdiff_t>(begin),
                    data.begin() + static_cast<std::ptrdiff_t>(end));
     ranges.emplace_back(begin, end);

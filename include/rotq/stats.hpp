@@ -19,24 +19,34 @@
 namespace rotq {
 namespace detail {
 
-/// m4 / m2^2 of the values `at(0) .. at(count - 1)`, by two passes in double (the mean first, then
-/// the central moments), so a large mean does not cancel the moments away. NaN when the values
-/// are all equal (m2 = 0), where kurtosis is undefined.
+/// m4 / m2^2 of the values `at(0) .. at(count - 1)` (count >= 1), in double, by passes over them:
+/// their range, then the mean, then the central moments, so a large mean does not cancel the
+/// moments away. NaN when the values are all equal, where kurtosis is undefined (decided on the
+/// range: a mean that is not exactly representable would leave tiny moments behind).
 template <class At>
 double pearson_kurtosis(std::size_t count, const At& at) {
+  double low = at(0), high = at(0);
+  for (std::size_t i = 1; i < count; ++i) {
+    low = std::min(low, double(at(i)));
+    high = std::max(high, double(at(i)));
+  }
+  if (low == high) return NAN;
+  // Kurtosis does not change with the scale of the values; dividing them by the largest magnitude
+  // keeps the sum and the fourth powers from overflowing, and tiny values from underflowing.
+  const double scale = std::max(std::abs(low), std::abs(high));
   double sum = 0.0;
-  for (std::size_t i = 0; i < count; ++i) sum += at(i);
+  for (std::size_t i = 0; i < count; ++i) sum += at(i) / scale;
   const double mean = sum / static_cast<double>(count);
   double m2 = 0.0, m4 = 0.0;
   for (std::size_t i = 0; i < count; ++i) {
-    const double d = at(i) - mean;
+    const double d = at(i) / scale - mean;
     const double d2 = d * d;
     m2 += d2;
     m4 += d2 * d2;
   }
   m2 /= static_cast<double>(count);
   m4 /= static_cast<double>(count);
-  return m2 > 0.0 ? m4 / (m2 * m2) : NAN;
+  return m4 / (m2 * m2);
 }
 
 template <class T>
