@@ -30,8 +30,9 @@ public:
   /// Appends every stage of `other`, in order; `other` may be this pipeline (p.then(p) repeats
   /// its stages).
   pipeline& then(const pipeline& other) {
-    const std::vector<transform> appended = other.stages_;  // a copy: appending may reallocate
-    for (const auto& stage : appended) then(stage);
+    const std::size_t count = other.stages_.size();
+    stages_.reserve(stages_.size() + count);  // no reallocation: p.then(p) reads stages in place
+    for (std::size_t i = 0; i < count; ++i) then(other.stages_[i]);
     return *this;
   }
 
