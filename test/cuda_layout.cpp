@@ -699,6 +699,7 @@ TEST_CASE("launch checks: outputs match the input's type and are in place or dis
 
 TEST_CASE("launch checks: quantiser options and outputs") {
   const std::uintptr_t base = 0x100000;
+  const device_input in{address(0x800000), element_type::float32, 4096};
   quantized_output out;
   out.codes = mutable_address(base);
   out.codes_stride = 4096;
@@ -706,7 +707,7 @@ TEST_CASE("launch checks: quantiser options and outputs") {
   out.scales_stride = 256;
   const auto check = [&](const quant_options& q, const quantized_output& o, std::size_t n = 4096,
                          std::size_t vector = 8) {
-    return cd::check_quantized_output("hadamard_quantize", q, o, 16, n, vector);
+    return cd::check_quantized_output("hadamard_quantize", in, q, o, 16, n, vector);
   };
   quant_options q;
   CHECK(check(q, out).ok());
@@ -760,6 +761,57 @@ TEST_CASE("launch checks: quantiser options and outputs") {
       cd::check_divisor("hadamard_quantize", reinterpret_cast<const float*>(base + 4), 16).code() ==
       status_code::misaligned_pointer);
   CHECK(cd::check_divisor("hadamard_quantize", nullptr, 16).ok());
+}
+
+TEST_CASE(
+    "launch checks: codes, scales and zero points are disjoint from each other and the input") {
+  // 16 rows of 4096 fp32 inputs at 0x800000 (256 KiB); int8 codes of 4096 bytes a row.
+  const device_input in{address(0x800000), element_type::float32, 4096};
+  const auto check = [&](const quant_options& q, const quantized_output& o) {
+    return cd::check_quantized_output("hadamard_quantize", in, q, o, 16, 4096, 8);
+  };
+  quant_options q;
+  q.symmetric = false;
+  quantized_output out;
+  out.codes = mutable_address(0x100000);
+  out.codes_stride = 4096;
+  out.scales = mutable_address(0x200000);
+  out.scales_stride = 1;
+  out.zero_points = reinterpret_cast<std::int32_t*>(0x300000);
+  out.zero_points_stride = 1;
+  CHECK(check(q, out).ok());
+
+  // Codes written over the last input row: another CTA may still be reading it.
+  quantized_output over_input = out;
+  over_input.codes = mutable_address(0x800000 + 15 * 4096 * 4);
+  const rotq::cuda::status input = check(q, over_input);
+  CHECK(input.code() == status_code::bad_shape);
+  CHECK(mentions(input, "in bytes"));
+  CHECK(mentions(input, "overlap out.codes bytes"));
+  // Codes that end exactly where the input begins are fine.
+  over_input.codes = mutable_address(0x800000 - 16 * 4096);
+  CHECK(check(q, over_input).ok());
+
+  // Scales inside the codes: the 16 scales of 4 bytes land in row 3's codes.
+  quantized_output scales_in_codes = out;
+  scales_in_codes.scales = mutable_address(0x100000 + 3 * 4096 + 8);
+  const rotq::cuda::status scales = check(q, scales_in_codes);
+  CHECK(scales.code() == status_code::bad_shape);
+  CHECK(mentions(scales, "out.codes bytes"));
+  CHECK(mentions(scales, "overlap out.scales bytes"));
+
+  // Zero points sharing the scales' array, as a single float/int32 buffer misused.
+  quantized_output shared = out;
+  shared.zero_points = reinterpret_cast<std::int32_t*>(0x200000 + 4);
+  CHECK(mentions(check(q, shared), "out.scales bytes"));
+  // Symmetric formats have no zero points; whatever the pointer holds is not looked at.
+  q.symmetric = true;
+  CHECK(check(q, shared).ok());
+
+  // A codes stride so large that the rows' extent would wrap around the address space.
+  quantized_output wrapping = out;
+  wrapping.codes_stride = (SIZE_MAX / 8) & ~std::size_t{15};
+  CHECK(check(q, wrapping).code() == status_code::bad_shape);
 }
 
 TEST_CASE("launch checks: public options become the kernels' code format") {

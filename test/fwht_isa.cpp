@@ -622,4 +622,8 @@ TEST_CASE("an instruction set the CPU or build lacks is refused", "[fwht_isa][er
     CHECK_THROWS_WITH(rotq::set_isa(which),
                       Catch::Contains(rotq::isa_name(which)) && Catch::Contains("not available"));
   }
+  // A value outside the enum (a cast from a config file's integer) is named as such.
+  const auto stray = static_cast<rotq::isa>(9);
+  CHECK(std::string(rotq::isa_name(stray)) == "unknown");
+  CHECK_THROWS_WITH(rotq::set_isa(stray), Catch::Contains("isa = unknown (9) is not available"));
 }

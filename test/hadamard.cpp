@@ -187,6 +187,11 @@ TEST_CASE("unsupported sizes are rejected with a message naming n", "[hadamard][
     CHECK_THROWS_AS(rotq::fwht(x.data(), n), rotq::error);
     CHECK_THROWS_AS(rotq::hadamard_matrix(n), rotq::error);
   }
+  // Supported sizes whose dense matrix could not be allocated: an error, not an Eigen assertion.
+  for (std::size_t n : {std::size_t{1} << 31, std::size_t{1} << 62, std::size_t{1} << 63}) {
+    CAPTURE(n);
+    CHECK_THROWS_WITH(rotq::hadamard_matrix(n), Catch::Contains("does not fit in memory"));
+  }
 }
 
 TEST_CASE("NaN input propagates without a crash", "[hadamard]") {
@@ -302,6 +307,19 @@ TEST_CASE("register_hadamard_base validates and then drives the transform", "[ha
                     Catch::Contains("signs.size() = 100"));
   CHECK_THROWS_WITH(rotq::register_hadamard_base(8, std::vector<std::int8_t>(64, 1)),
                     Catch::Contains("m = 8 is not a base order"));
+  // 24 = 8 * 3 has a Hadamard matrix, but sizes 24 * 2^k are built on the base of order 12.
+  const Eigen::MatrixXd h24 = rotq::hadamard_matrix(24) * std::sqrt(24.0);
+  std::vector<std::int8_t> signs24;
+  for (Eigen::Index r = 0; r < 24; ++r)
+    for (Eigen::Index c = 0; c < 24; ++c) signs24.push_back(h24(r, c) > 0 ? 1 : -1);
+  CHECK_THROWS_WITH(rotq::register_hadamard_base(24, signs24),
+                    Catch::Contains("m = 24 is not a base order"));
+  CHECK_THROWS_WITH(rotq::hadamard_base_signs(56), Catch::Contains("m = 56 is not a base order"));
+  // m * m wraps around to 16 for this m: the size check must not be fooled into reading m * m
+  // entries.
+  const std::size_t huge = (std::size_t{1} << 63) - 4;
+  CHECK_THROWS_WITH(rotq::register_hadamard_base(huge, std::vector<std::int8_t>(16, 1)),
+                    Catch::Contains("signs.size() = 16, expected m * m"));
   std::vector<std::int8_t> zero = original;
   zero[0] = 0;
   CHECK_THROWS_WITH(rotq::register_hadamard_base(12, zero), Catch::Contains("signs[0] = 0"));

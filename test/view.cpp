@@ -45,3 +45,26 @@ TEST_CASE("row-major Eigen matrices, maps and blocks convert without copying", "
   rotq::matrix_view<const double> read_only = cm;
   CHECK(read_only(2, 4) == 7);
 }
+
+TEST_CASE("Eigen objects whose rows have gaps are refused, not misread", "[view][errors]") {
+  // A row of a column-major matrix: its elements lie a column (4 floats) apart.
+  Eigen::MatrixXf column_major = Eigen::MatrixXf::Zero(4, 6);
+  CHECK_THROWS_WITH(rotq::matrix_view<float>(column_major.row(1)),
+                    Catch::Contains("innerStride() = 4, expected 1"));
+  // A map that takes every other element.
+  std::vector<float> storage(24, 0.0f);
+  using row_major = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  Eigen::Map<row_major, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>> every_other(
+      storage.data(), 3, 4, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(8, 2));
+  CHECK_THROWS_WITH(rotq::matrix_view<float>(every_other),
+                    Catch::Contains("innerStride() = 2, expected 1"));
+  // The same map with unit inner stride is a plain strided view.
+  Eigen::Map<row_major, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>> strided(
+      storage.data(), 3, 4, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(8, 1));
+  const rotq::matrix_view<float> view = strided;
+  CHECK(view.stride == 8);
+  CHECK(view.cols == 4);
+  // One element per row has no gaps to misread.
+  Eigen::MatrixXf column = Eigen::MatrixXf::Zero(3, 1);
+  CHECK_NOTHROW(rotq::matrix_view<float>(column.row(1)));
+}

@@ -106,8 +106,10 @@ element_type dense_rotation_plan::input_type() const noexcept {
 
 namespace {
 
+/// The plan, the input rows and the fp32 rows the GEMM writes (`out_name`: "out", or the
+/// quantiser's "workspace").
 status check_dense(const char* function, const detail::dense_rotation_plan_state* s,
-                   std::size_t rows, const device_input& in, const float* out,
+                   std::size_t rows, const device_input& in, const char* out_name, const float* out,
                    std::size_t out_stride) {
   if (s == nullptr)
     return status::make(status_code::invalid_argument, 0,
@@ -121,24 +123,30 @@ status check_dense(const char* function, const detail::dense_rotation_plan_state
                                      element_bytes(in.type));
       !st)
     return st;
+  if (rows == 0) return {};  // nothing is read or written
   if (rows > static_cast<std::size_t>(INT_MAX) || in.stride > static_cast<std::size_t>(INT_MAX) ||
       out_stride > static_cast<std::size_t>(INT_MAX))
     return status::make(status_code::bad_shape, 0,
                         "rotq::cuda::%s: rows = %zu, in.stride = %zu, out_stride = %zu, expected "
                         "each at most %d (cuBLAS sizes are int)",
                         function, rows, in.stride, out_stride, INT_MAX);
-  if (rows > 0 && out == nullptr)
-    return status::make(status_code::invalid_argument, 0,
-                        "rotq::cuda::%s: the fp32 output is null for %zu rows", function, rows);
+  if (out == nullptr)
+    return status::make(status_code::invalid_argument, 0, "rotq::cuda::%s: %s is null for %zu rows",
+                        function, out_name, rows);
   if (!detail::aligned_to(out, alignof(float)))
     return status::make(status_code::misaligned_pointer, 0,
-                        "rotq::cuda::%s: the fp32 output %p is not 4-byte aligned", function,
+                        "rotq::cuda::%s: %s = %p is not 4-byte aligned", function, out_name,
                         static_cast<const void*>(out));
   if (out_stride < s->n)
     return status::make(status_code::bad_shape, 0,
-                        "rotq::cuda::%s: the fp32 output stride %zu is smaller than n = %zu",
-                        function, out_stride, s->n);
-  return {};
+                        "rotq::cuda::%s: the %s stride %zu is smaller than n = %zu", function,
+                        out_name, out_stride, s->n);
+  const std::size_t in_bytes = element_bytes(in.type);
+  const detail::named_span spans[] = {
+      {"in", detail::rows_span(in.data, rows, in.stride * in_bytes, s->n * in_bytes)},
+      {out_name, detail::rows_span(out, rows, out_stride * sizeof(float), s->n * sizeof(float))},
+  };
+  return detail::check_disjoint(function, spans);
 }
 
 /// Row-major Y = X R is column-major Y^T = R^T X^T: with R and X read as column-major arrays (R^T
@@ -174,7 +182,7 @@ status dense_rotate(const dense_rotation_plan& plan, std::size_t rows, device_in
                     std::size_t out_stride, cudaStream_t stream) {
   const char* function = "dense_rotate";
   const detail::dense_rotation_plan_state* s = plan.state();
-  if (status st = check_dense(function, s, rows, in, out, out_stride); !st) return st;
+  if (status st = check_dense(function, s, rows, in, "out", out, out_stride); !st) return st;
   if (rows == 0) return {};
   return run_gemm(function, *s, rows, in, out, out_stride, stream);
 }
@@ -184,7 +192,9 @@ status dense_rotate_quantize(const dense_rotation_plan& plan, std::size_t rows, 
                              const quantized_output& out, cudaStream_t stream) {
   const char* function = "dense_rotate_quantize";
   const detail::dense_rotation_plan_state* s = plan.state();
-  if (status st = check_dense(function, s, rows, in, workspace, s != nullptr ? s->n : 0); !st)
+  if (status st =
+          check_dense(function, s, rows, in, "workspace", workspace, s != nullptr ? s->n : 0);
+      !st)
     return st;
   const device_input rotated{workspace, element_type::float32, s->n};
   // Everything the quantiser will check, checked before the GEMM runs.
@@ -200,7 +210,7 @@ status dense_rotate_quantize(const dense_rotation_plan& plan, std::size_t rows, 
       !st)
     return st;
   if (status st = detail::check_quantized_output(
-          function, quant, out, rows, s->n,
+          function, rotated, quant, out, rows, s->n,
           vectorised ? detail::vector_elements : detail::staged_vector_elements);
       !st)
     return st;

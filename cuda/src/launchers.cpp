@@ -131,7 +131,7 @@ status quantize_row_launch(const char* function, const row_launch& launch, std::
     return st;
   const std::size_t vector =
       launch.vectorised ? detail::vector_elements : detail::staged_vector_elements;
-  if (status st = detail::check_quantized_output(function, quant, out, rows, n, vector); !st)
+  if (status st = detail::check_quantized_output(function, in, quant, out, rows, n, vector); !st)
     return st;
   if (rows == 0) return {};
   return launch_row_kernel(function, launch, in.type,
@@ -239,8 +239,8 @@ status block_rotate_quantize(const block_rotation_plan& plan, std::size_t rows, 
   const detail::block_rotation_plan_state* s = plan.state();
   if (s == nullptr) return empty_plan(function);
   if (status st = check_block_input(function, *s, in, rows); !st) return st;
-  if (status st =
-          detail::check_quantized_output(function, quant, out, rows, s->n, detail::vector_elements);
+  if (status st = detail::check_quantized_output(function, in, quant, out, rows, s->n,
+                                                 detail::vector_elements);
       !st)
     return st;
   if (rows == 0) return {};

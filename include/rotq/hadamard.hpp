@@ -64,12 +64,14 @@ inline std::size_t hadamard_base_order(std::size_t n) {
 /// and H H^T = m I exactly. Use it for orders no construction reaches (668, 716, ...) or to match
 /// another project's exact matrix; it affects every later transform of a size with this base.
 inline void register_hadamard_base(std::size_t m, const std::vector<std::int8_t>& signs) {
-  ROTQ_EXPECTS(m % 4 == 0 && detail::odd_part(m) > 1,
+  ROTQ_EXPECTS(detail::is_base_order(m),
                "m = " << m
                       << " is not a base order; expected 4 * odd with odd > 1 (12, 20, 28, "
-                         "...): powers of two always use the Sylvester matrix");
-  ROTQ_EXPECTS(signs.size() == m * m,
-               "signs.size() = " << signs.size() << ", expected m * m = " << m * m);
+                         "...): powers of two always use the Sylvester matrix, and m * 2^k uses "
+                         "the base of order 4 * odd");
+  // Compared by division: m * m overflows for the largest m.
+  ROTQ_EXPECTS(signs.size() % m == 0 && signs.size() / m == m,
+               "signs.size() = " << signs.size() << ", expected m * m for m = " << m);
   for (std::size_t i = 0; i < signs.size(); ++i)
     ROTQ_EXPECTS(signs[i] == 1 || signs[i] == -1,
                  "signs[" << i << "] = " << int(signs[i]) << ", expected +1 or -1");
@@ -92,11 +94,12 @@ inline std::size_t load_hadamard_base(const std::string& path) {
   }
   const std::size_t m = lines.size();
   ROTQ_EXPECTS(m > 0, "'" << path << "' holds no rows");
-  std::vector<std::int8_t> signs;
-  signs.reserve(m * m);
-  for (std::size_t r = 0; r < m; ++r) {
+  for (std::size_t r = 0; r < m; ++r)
     ROTQ_EXPECTS(lines[r].size() == m, "'" << path << "' line " << r + 1 << " has "
                                            << lines[r].size() << " characters, expected " << m);
+  std::vector<std::int8_t> signs;
+  signs.reserve(m * m);  // the file holds m * m characters, so this cannot overflow
+  for (std::size_t r = 0; r < m; ++r) {
     for (std::size_t c = 0; c < m; ++c) {
       const char ch = lines[r][c];
       ROTQ_EXPECTS(ch == '+' || ch == '-', "'" << path << "' line " << r + 1 << " column " << c + 1
@@ -113,7 +116,7 @@ inline std::size_t load_hadamard_base(const std::string& path) {
 /// order m.
 inline std::vector<std::int8_t> hadamard_base_signs(std::size_t m) {
   if (m == 1) return {1};
-  ROTQ_EXPECTS(m % 4 == 0 && detail::odd_part(m) > 1 && hadamard_supported(m),
+  ROTQ_EXPECTS(detail::is_base_order(m) && hadamard_supported(m),
                "m = " << m
                       << " is not a base order rotq holds; expected 1 or 4 * odd with a "
                          "known Hadamard matrix");
@@ -292,6 +295,8 @@ void fwht_rows_transposed(Dense&& x, normalization norm = normalization::orthono
 inline Eigen::MatrixXd hadamard_matrix(std::size_t n,
                                        normalization norm = normalization::orthonormal) {
   const detail::fwht_shape shape = detail::resolve_fwht_shape(n);
+  ROTQ_EXPECTS(n <= std::size_t(PTRDIFF_MAX) / sizeof(double) / n,
+               "n = " << n << ": an n x n matrix of doubles does not fit in memory");
   const std::vector<std::int8_t> base = hadamard_base_signs(shape.m);
   const double scale = norm == normalization::orthonormal ? 1.0 / std::sqrt(double(n)) : 1.0;
   const auto size = static_cast<Eigen::Index>(n);

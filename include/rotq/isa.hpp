@@ -21,13 +21,15 @@ enum class isa { portable, avx2, avx512, neon };
 /// Every instruction set rotq knows, whether or not this build or CPU has it.
 inline constexpr isa known_isas[] = {isa::portable, isa::avx2, isa::avx512, isa::neon};
 
+/// "portable", "avx2", "avx512", "neon", or "unknown" for a value outside the enum.
 inline const char* isa_name(isa which) {
   switch (which) {
+    case isa::portable: return "portable";
     case isa::avx2: return "avx2";
     case isa::avx512: return "avx512";
     case isa::neon: return "neon";
-    default: return "portable";
   }
+  return "unknown";
 }
 
 #if ROTQ_HAS_X86_DISPATCH
@@ -102,7 +104,8 @@ inline isa active_isa() { return static_cast<isa>(detail::isa_state().load()); }
 /// `which` is not available here.
 inline void set_isa(isa which) {
   ROTQ_EXPECTS(isa_available(which),
-               "isa = " << isa_name(which) << " is not available on this CPU or in this build");
+               "isa = " << isa_name(which) << " (" << static_cast<int>(which)
+                        << ") is not available on this CPU or in this build");
   detail::isa_state().store(static_cast<int>(which));
 }
 

@@ -40,7 +40,10 @@ struct matrix_view {
   matrix_view(const matrix_view<U>& other)  // NOLINT(google-explicit-constructor)
       : data(other.data), rows(other.rows), cols(other.cols), stride(other.stride) {}
 
-  /// Any row-major Eigen dense object with direct access (Matrix, Map, Block, Ref).
+  /// Any row-major Eigen dense object with direct access (Matrix, Map, Block, Ref) whose rows are
+  /// contiguous. A row of a column-major matrix, or a Map with an inner stride, has gaps between
+  /// the elements of a row that a view cannot describe: a compile error when the stride is fixed
+  /// at compile time, else rotq::error.
   template <class Dense, class Plain = std::remove_reference_t<Dense>,
             std::enable_if_t<Plain::IsRowMajor &&
                                  std::is_convertible_v<decltype(std::declval<Dense&>().data()), T*>,
@@ -48,7 +51,19 @@ struct matrix_view {
   matrix_view(Dense&& m)  // NOLINT(google-explicit-constructor): views are cheap conversions
       : matrix_view(m.data(), static_cast<std::size_t>(m.rows()),
                     static_cast<std::size_t>(m.cols()),
-                    static_cast<std::size_t>(m.rows() > 1 ? m.outerStride() : m.cols())) {}
+                    static_cast<std::size_t>(m.rows() > 1 ? m.outerStride() : m.cols())) {
+    static_assert(Plain::InnerStrideAtCompileTime == 1 || Plain::InnerStrideAtCompileTime < 0 ||
+                      Plain::ColsAtCompileTime == 1,
+                  "rotq::matrix_view needs contiguous rows: this Eigen object's elements are "
+                  "spaced by a compile-time inner stride other than 1 (a row of a column-major "
+                  "matrix?); copy it into a row-major matrix first");
+    ROTQ_EXPECTS(m.innerStride() == 1 || m.cols() <= 1,
+                 "the Eigen object's innerStride() = "
+                     << m.innerStride()
+                     << ", expected 1: a matrix_view needs contiguous rows (a row of a "
+                        "column-major matrix, or a Map with an inner stride, has gaps); copy it "
+                        "into a row-major matrix first");
+  }
 
   T* row(std::size_t r) const { return data + r * stride; }
   T& operator()(std::size_t r, std::size_t c) const { return data[r * stride + c]; }

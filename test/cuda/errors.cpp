@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -146,6 +147,8 @@ TEST_CASE("launchers: no rows is a success that touches nothing, whatever the po
                                       256, nullptr));
   REQUIRE_OK(rotq::cuda::dense_rotate_quantize(dense, 0, {nullptr, element_type::bfloat16, 256},
                                                nullptr, q, nowhere, nullptr));
+  REQUIRE_OK(rotq::cuda::dense_rotate(dense, 0, {nullptr, element_type::bfloat16, 256},
+                                      reinterpret_cast<float*>(std::uintptr_t{2}), 1, nullptr));
   REQUIRE_CUDA(cudaDeviceSynchronize());
 }
 
@@ -159,4 +162,34 @@ TEST_CASE("launchers: dense rotations refuse a misaligned fp32 output before cuB
       reinterpret_cast<float*>(memory.get<char>() + 2 * n * rows * sizeof(float) + 2), n, nullptr);
   CHECK(shifted.code() == status_code::misaligned_pointer);
   CHECK(mentions(shifted, "4-byte aligned"));
+}
+
+TEST_CASE("launchers: outputs, workspaces and codes that overlap what a launch reads are refused") {
+  const std::size_t n = 256, rows = 4;
+  rotq_test::device_bytes memory(4 * rows * n * sizeof(float));
+  float* base = memory.get<float>();
+  const rotq::cuda::device_input in{base, element_type::float32, n};
+  const rotq::cuda::dense_rotation_plan dense(n, std::vector<float>(n * n, 0.0f));
+  const rotq::cuda::status onto_input =
+      rotq::cuda::dense_rotate(dense, rows, in, base + n, n, nullptr);
+  CHECK(onto_input.code() == status_code::bad_shape);
+  CHECK(mentions(onto_input, "overlap out bytes"));
+  rotq::cuda::quant_options q;
+  rotq::cuda::quantized_output out;
+  out.codes = base + 2 * rows * n;
+  out.codes_stride = n;
+  out.scales = base + 3 * rows * n;
+  out.scales_stride = 1;
+  const rotq::cuda::status workspace =
+      rotq::cuda::dense_rotate_quantize(dense, rows, in, base, q, out, nullptr);
+  CHECK(workspace.code() == status_code::bad_shape);
+  CHECK(mentions(workspace, "overlap workspace bytes"));
+  REQUIRE_OK(rotq::cuda::dense_rotate_quantize(dense, rows, in, base + rows * n, q, out, nullptr));
+  // Codes over the rows being quantised: another CTA may still be reading them.
+  rotq::cuda::quantized_output over = out;
+  over.codes = base + n;
+  const rotq::cuda::status codes = rotq::cuda::quantize(rows, n, in, q, over, nullptr);
+  CHECK(codes.code() == status_code::bad_shape);
+  CHECK(mentions(codes, "overlap out.codes bytes"));
+  REQUIRE_CUDA(cudaDeviceSynchronize());
 }

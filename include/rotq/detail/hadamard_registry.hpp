@@ -29,6 +29,10 @@ constexpr std::size_t odd_part(std::size_t n) {
   return n;
 }
 
+/// True for the orders rotq keeps a base matrix of: 4 * odd with odd > 1 (12, 20, 28, ...). 8 * odd
+/// and larger multiples are not: they are a base of 4 * odd times a power of two.
+constexpr bool is_base_order(std::size_t m) { return odd_part(m) > 1 && m == 4 * odd_part(m); }
+
 constexpr bool is_power_of_two(std::size_t n) { return n != 0 && (n & (n - 1)) == 0; }
 
 constexpr std::size_t log2_exact(std::size_t n) {

@@ -68,6 +68,27 @@ inline status check_rows(const char* function, const char* name, const void* dat
   return {};
 }
 
+/// The bytes [begin, end) that `rows` rows of `row_bytes` bytes, `stride_bytes` apart, cover from
+/// `data`; end saturates at the top of the address space rather than wrap for absurd strides.
+struct byte_span {
+  std::uintptr_t begin = 0, end = 0;
+};
+
+inline byte_span rows_span(const void* data, std::size_t rows, std::size_t stride_bytes,
+                           std::size_t row_bytes) {
+  const auto begin = reinterpret_cast<std::uintptr_t>(data);
+  const std::uintptr_t room = UINTPTR_MAX - begin;
+  if (rows == 0 || row_bytes == 0) return {begin, begin};
+  if (row_bytes > room ||
+      (rows > 1 && stride_bytes != 0 && (rows - 1) > (room - row_bytes) / stride_bytes))
+    return {begin, UINTPTR_MAX};
+  return {begin, begin + (rows - 1) * stride_bytes + row_bytes};
+}
+
+inline bool overlap(const byte_span& a, const byte_span& b) {
+  return a.begin < a.end && b.begin < b.end && a.begin < b.end && b.begin < a.end;
+}
+
 /// Output rows: as check_rows, of in's type, and either exactly in place (same data and stride,
 /// when `in_place_allowed`) or not overlapping the input at all.
 inline status check_output_rows(const char* function, const device_input& in,
@@ -79,32 +100,55 @@ inline status check_output_rows(const char* function, const device_input& in,
                         type_name(out.type), type_name(in.type));
   status s = check_rows(function, "out", out.data, out.type, out.stride, rows, n, alignment);
   if (!s || rows == 0) return s;
-  const std::size_t bytes = element_bytes(in.type);
-  const auto in_begin = reinterpret_cast<std::uintptr_t>(in.data);
-  const auto out_begin = reinterpret_cast<std::uintptr_t>(out.data);
-  const std::uintptr_t in_end = in_begin + ((rows - 1) * in.stride + n) * bytes;
-  const std::uintptr_t out_end = out_begin + ((rows - 1) * out.stride + n) * bytes;
-  if (in_begin == out_begin && in.stride == out.stride) {
+  if (in.data == out.data && in.stride == out.stride) {
     if (in_place_allowed) return {};
     return status::make(status_code::invalid_argument, 0,
                         "rotq::cuda::%s: out.data == in.data, expected separate output rows (this "
                         "kernel does not run in place)",
                         function);
   }
-  if (in_begin < out_end && out_begin < in_end)
+  const std::size_t bytes = element_bytes(in.type);
+  const byte_span input = rows_span(in.data, rows, in.stride * bytes, n * bytes);
+  const byte_span output = rows_span(out.data, rows, out.stride * bytes, n * bytes);
+  if (overlap(input, output))
     return status::make(status_code::bad_shape, 0,
                         "rotq::cuda::%s: out rows [%p, %p) overlap in rows [%p, %p); expected "
                         "exactly in place or disjoint",
-                        function, out.data, reinterpret_cast<const void*>(out_end), in.data,
-                        reinterpret_cast<const void*>(in_end));
+                        function, out.data, reinterpret_cast<const void*>(output.end), in.data,
+                        reinterpret_cast<const void*>(input.end));
   return {};
 }
 
-/// The quantiser options for rows of n elements and the output they write, with `vector` the
-/// elements each code store covers (8 for the vectorised kernels, 2 for the staged one).
-inline status check_quantized_output(const char* function, const quant_options& q,
-                                     const quantized_output& out, std::size_t rows, std::size_t n,
-                                     std::size_t vector) {
+/// A named array the launch reads or writes, for the overlap check below.
+struct named_span {
+  const char* name;
+  byte_span bytes;
+};
+
+/// Refuses any two of `spans` that share a byte: a kernel writing one while (another CTA) reads or
+/// writes the other would give garbage that depends on scheduling.
+template <std::size_t count>
+status check_disjoint(const char* function, const named_span (&spans)[count]) {
+  for (std::size_t i = 0; i < count; ++i)
+    for (std::size_t j = i + 1; j < count; ++j)
+      if (overlap(spans[i].bytes, spans[j].bytes))
+        return status::make(
+            status_code::bad_shape, 0,
+            "rotq::cuda::%s: %s bytes [%p, %p) overlap %s bytes [%p, %p); expected disjoint "
+            "arrays",
+            function, spans[i].name, reinterpret_cast<const void*>(spans[i].bytes.begin),
+            reinterpret_cast<const void*>(spans[i].bytes.end), spans[j].name,
+            reinterpret_cast<const void*>(spans[j].bytes.begin),
+            reinterpret_cast<const void*>(spans[j].bytes.end));
+  return {};
+}
+
+/// The quantiser options for rows of n elements of `in` and the output they write, with `vector`
+/// the elements each code store covers (8 for the vectorised kernels, 2 for the staged one). Codes,
+/// scales and zero points must not overlap each other or the input rows.
+inline status check_quantized_output(const char* function, const device_input& in,
+                                     const quant_options& q, const quantized_output& out,
+                                     std::size_t rows, std::size_t n, std::size_t vector) {
   const bool integer = q.format == quant_format::int8 || q.format == quant_format::int4;
   const bool known = integer || q.format == quant_format::fp8_e4m3 ||
                      q.format == quant_format::mxfp4 || q.format == quant_format::nvfp4;
@@ -188,7 +232,20 @@ inline status check_quantized_output(const char* function, const quant_options& 
                           "rotq::cuda::%s: out.zero_points = %p, expected 4-byte alignment",
                           function, static_cast<const void*>(out.zero_points));
   }
-  return {};
+  const std::size_t in_bytes = element_bytes(in.type);
+  const std::size_t scale_bytes = float_scales ? sizeof(float) : 1;
+  const bool zero_points = integer && !q.symmetric;
+  const named_span spans[] = {
+      {"in", rows_span(in.data, rows, in.stride * in_bytes, n * in_bytes)},
+      {"out.codes", rows_span(out.codes, rows, out.codes_stride, code_bytes)},
+      {"out.scales",
+       rows_span(out.scales, rows, out.scales_stride * scale_bytes, scale_count * scale_bytes)},
+      {"out.zero_points",
+       zero_points ? rows_span(out.zero_points, rows, out.zero_points_stride * sizeof(std::int32_t),
+                               scale_count * sizeof(std::int32_t))
+                   : byte_span{}},
+  };
+  return check_disjoint(function, spans);
 }
 
 /// The optional per-channel divisor: null, or `alignment`-byte aligned.
