@@ -211,7 +211,7 @@ template <class T>
 std::vector<T> transformed_by(const rotq::detail::fwht_kernels<T>& kernels, const std::vector<T>& x,
                               bool transposed, std::size_t offset) {
   namespace detail = rotq::detail;
-  const detail::fwht_shape shape = detail::resolve_fwht_shape(x.size());
+  const detail::fwht_shape shape = detail::resolve_fwht_shape(x.size(), "test");
   std::vector<T> work(detail::fwht_scratch_size(shape) + detail::cache_line_slack<T>);
   std::vector<T> buffer(x.size() + detail::cache_line_slack<T> + offset);
   T* at = detail::cache_line_aligned(buffer.data()) + offset;

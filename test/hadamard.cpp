@@ -183,9 +183,20 @@ TEST_CASE("unsupported sizes are rejected with a message naming n", "[hadamard][
     CHECK_FALSE(rotq::hadamard_supported(n));
     CHECK_THROWS_WITH(rotq::hadamard_base_order(n),
                       Catch::Contains("n = " + std::to_string(n) + " is not a supported"));
+    // Each error names the function the caller called.
+    const std::string unsupported = "n = " + std::to_string(n) + " is not a supported";
     std::vector<float> x(n + 1, 1.0f);
-    CHECK_THROWS_AS(rotq::fwht(x.data(), n), rotq::error);
-    CHECK_THROWS_AS(rotq::hadamard_matrix(n), rotq::error);
+    CHECK_THROWS_WITH(rotq::fwht(x.data(), n),
+                      Catch::StartsWith("rotq::fwht: ") && Catch::Contains(unsupported));
+    CHECK_THROWS_WITH(rotq::fwht_transposed(x.data(), n),
+                      Catch::StartsWith("rotq::fwht_transposed: ") && Catch::Contains(unsupported));
+    CHECK_THROWS_WITH(rotq::fwht_rows(rotq::matrix_view<float>(x.data(), 1, n)),
+                      Catch::StartsWith("rotq::fwht_rows: ") && Catch::Contains(unsupported));
+    CHECK_THROWS_WITH(
+        rotq::fwht_rows_transposed(rotq::matrix_view<float>(x.data(), 1, n)),
+        Catch::StartsWith("rotq::fwht_rows_transposed: ") && Catch::Contains(unsupported));
+    CHECK_THROWS_WITH(rotq::hadamard_matrix(n),
+                      Catch::StartsWith("rotq::hadamard_matrix: ") && Catch::Contains(unsupported));
   }
   // Supported sizes whose dense matrix could not be allocated: an error, not an Eigen assertion.
   for (std::size_t n : {std::size_t{1} << 31, std::size_t{1} << 62, std::size_t{1} << 63}) {

@@ -59,7 +59,7 @@ TEST_CASE("Paley II matrices have the paired form; Paley I and Williamson ones d
 TEST_CASE("bases with the paired form are planned on their quarter", "[hadamard][pairs]") {
   for (std::size_t m : {12u, 108u, 148u}) {
     CAPTURE(m);
-    const auto shape = rotq::detail::resolve_fwht_shape(m * 64);
+    const auto shape = rotq::detail::resolve_fwht_shape(m * 64, "test");
     REQUIRE(shape.base);
     CHECK(shape.base->paired);
     CHECK(shape.base->forward.order == m / 2);
@@ -67,7 +67,7 @@ TEST_CASE("bases with the paired form are planned on their quarter", "[hadamard]
   }
   for (std::size_t m : {44u, 172u}) {
     CAPTURE(m);
-    CHECK_FALSE(rotq::detail::resolve_fwht_shape(m * 64).base->paired);
+    CHECK_FALSE(rotq::detail::resolve_fwht_shape(m * 64, "test").base->paired);
   }
 }
 

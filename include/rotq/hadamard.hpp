@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -47,14 +48,26 @@ inline bool hadamard_supported(std::size_t n) {
   return n % m == 0 && detail::hadamard_registry::instance().available(m);
 }
 
+namespace detail {
+
+/// Throws rotq::error from `function` (the public function the caller called) unless n is a
+/// supported size.
+inline void expect_hadamard_size(std::size_t n, const char* function) {
+  if (hadamard_supported(n)) return;
+  std::ostringstream message;
+  message << "n = " << n
+          << " is not a supported Hadamard size; expected a power of two or n = m * 2^k with "
+             "m = 4 * (odd part of n) dividing n and a Hadamard matrix of order m known to rotq "
+             "(see rotq::register_hadamard_base)";
+  throw_error(function, message.str());
+}
+
+}  // namespace detail
+
 /// The m of n = m * 2^k that rotq uses: 1 for powers of two, else 4 * odd(n). Throws rotq::error
 /// for an unsupported n.
 inline std::size_t hadamard_base_order(std::size_t n) {
-  ROTQ_EXPECTS(hadamard_supported(n),
-               "n = " << n
-                      << " is not a supported Hadamard size; expected a power of two or "
-                         "n = m * 2^k with m = 4 * (odd part of n) dividing n and a Hadamard "
-                         "matrix of order m known to rotq (see rotq::register_hadamard_base)");
+  detail::expect_hadamard_size(n, ROTQ_FUNCTION_SIGNATURE);
   const std::size_t odd = detail::odd_part(n);
   return odd == 1 ? 1 : 4 * odd;
 }
@@ -143,12 +156,13 @@ struct fwht_shape {
 /// The shape of size n, kept per thread for the last n asked: resolving it takes two passes
 /// through the registry's lock, which cost a transform of 12 floats a third of its time.
 /// The reference stays valid until this thread's next call.
-inline const fwht_shape& resolve_fwht_shape(std::size_t n) {
+inline const fwht_shape& resolve_fwht_shape(std::size_t n, const char* function) {
   thread_local fwht_shape last;
   thread_local std::uint64_t last_replacements = 0;
   hadamard_registry& registry = hadamard_registry::instance();
   const std::uint64_t replacements = registry.replacements();
   if (last.n == n && n != 0 && last_replacements == replacements) return last;
+  expect_hadamard_size(n, function);
   fwht_shape shape;
   shape.n = n;
   shape.m = hadamard_base_order(n);
@@ -210,11 +224,12 @@ void fwht_compute(const fwht_kernels<T>& kernels, T* x, const fwht_shape& shape,
 }
 
 template <class T>
-void fwht_rows_dispatch(matrix_view<T> x, normalization norm, bool transposed) {
+void fwht_rows_dispatch(matrix_view<T> x, normalization norm, bool transposed,
+                        const char* function) {
   static_assert(is_compute_type<T> || is_storage_type<T>,
                 "rotq::fwht supports float and double, and Eigen::half / Eigen::bfloat16 storage");
   if (x.rows == 0) return;
-  const fwht_shape& shape = resolve_fwht_shape(x.cols);
+  const fwht_shape& shape = resolve_fwht_shape(x.cols, function);
   const std::size_t n = shape.n;
   // `work` starts on a cache line: the SIMD kernels store whole registers into it.
   if constexpr (is_compute_type<T>) {
@@ -255,26 +270,26 @@ void fwht_rows_dispatch(matrix_view<T> x, normalization norm, bool transposed) {
 /// (with H_m, all of them); nothing is checked on the hot path.
 template <class T>
 void fwht(T* x, std::size_t n, normalization norm = normalization::orthonormal) {
-  detail::fwht_rows_dispatch(matrix_view<T>(x, 1, n), norm, false);
+  detail::fwht_rows_dispatch(matrix_view<T>(x, 1, n), norm, false, ROTQ_FUNCTION_SIGNATURE);
 }
 
 /// In place, x <- H_n^T x: the inverse of fwht for the orthonormal normalisation. Equal to fwht
 /// for powers of two.
 template <class T>
 void fwht_transposed(T* x, std::size_t n, normalization norm = normalization::orthonormal) {
-  detail::fwht_rows_dispatch(matrix_view<T>(x, 1, n), norm, true);
+  detail::fwht_rows_dispatch(matrix_view<T>(x, 1, n), norm, true, ROTQ_FUNCTION_SIGNATURE);
 }
 
 /// Every row r of x (n = x.cols) becomes H_n r, i.e. X <- X H_n^T; rows may be strided.
 template <class T>
 void fwht_rows(matrix_view<T> x, normalization norm = normalization::orthonormal) {
-  detail::fwht_rows_dispatch(x, norm, false);
+  detail::fwht_rows_dispatch(x, norm, false, ROTQ_FUNCTION_SIGNATURE);
 }
 
 /// Every row r of x becomes H_n^T r, i.e. X <- X H_n: undoes fwht_rows (orthonormal).
 template <class T>
 void fwht_rows_transposed(matrix_view<T> x, normalization norm = normalization::orthonormal) {
-  detail::fwht_rows_dispatch(x, norm, true);
+  detail::fwht_rows_dispatch(x, norm, true, ROTQ_FUNCTION_SIGNATURE);
 }
 
 /// fwht_rows on a row-major Eigen matrix, map or block.
@@ -294,7 +309,7 @@ void fwht_rows_transposed(Dense&& x, normalization norm = normalization::orthono
 /// independent reference for the fast transform. Throws rotq::error for an unsupported n.
 inline Eigen::MatrixXd hadamard_matrix(std::size_t n,
                                        normalization norm = normalization::orthonormal) {
-  const detail::fwht_shape shape = detail::resolve_fwht_shape(n);
+  const detail::fwht_shape shape = detail::resolve_fwht_shape(n, ROTQ_FUNCTION_SIGNATURE);
   ROTQ_EXPECTS(n <= std::size_t(PTRDIFF_MAX) / sizeof(double) / n,
                "n = " << n << ": an n x n matrix of doubles does not fit in memory");
   const std::vector<std::int8_t> base = hadamard_base_signs(shape.m);
