@@ -19,6 +19,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -613,6 +614,22 @@ TEST_CASE("the NEON back end's kernels on 128-bit SSE registers equal the portab
   check_compiled_here<rotq::detail::neon_fwht>();
 }
 #endif
+
+// Hidden: run by its own CTest test with ROTQ_ISA=bogus in the environment (test/CMakeLists.txt).
+TEST_CASE("set_isa overrides a ROTQ_ISA that cannot be used", "[.isa_environment]") {
+  const char* env = std::getenv("ROTQ_ISA");
+  REQUIRE(env != nullptr);
+  REQUIRE(std::string(env) == "bogus");
+  CHECK_THROWS_WITH(rotq::active_isa(),
+                    Catch::StartsWith("rotq::active_isa: ROTQ_ISA = 'bogus': expected"));
+  std::vector<float> x(4096, 1.0f);
+  CHECK_THROWS_WITH(rotq::fwht(x.data(), x.size()), Catch::Contains("ROTQ_ISA = 'bogus'"));
+  rotq::set_isa(rotq::isa::portable);
+  CHECK(rotq::active_isa() == rotq::isa::portable);
+  rotq::fwht(x.data(), x.size());
+  CHECK(x[0] == 64.0f);  // H_4096 (1, ..., 1) / 64 = (64, 0, ..., 0)
+  CHECK(x[1] == 0.0f);
+}
 
 TEST_CASE("an instruction set the CPU or build lacks is refused", "[fwht_isa][errors]") {
   for (rotq::isa which : rotq::known_isas) {

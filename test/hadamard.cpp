@@ -197,7 +197,13 @@ TEST_CASE("unsupported sizes are rejected with a message naming n", "[hadamard][
         Catch::StartsWith("rotq::fwht_rows_transposed: ") && Catch::Contains(unsupported));
     CHECK_THROWS_WITH(rotq::hadamard_matrix(n),
                       Catch::StartsWith("rotq::hadamard_matrix: ") && Catch::Contains(unsupported));
+    // An empty batch of a bad width fails as a full one does, not only once rows arrive.
+    CHECK_THROWS_WITH(rotq::fwht_rows(rotq::matrix_view<float>(x.data(), 0, n)),
+                      Catch::Contains(unsupported));
   }
+  CHECK_NOTHROW(rotq::fwht_rows(rotq::matrix_view<float>(nullptr, 0, 12)));
+  CHECK_THROWS_WITH(rotq::random_signs(std::size_t{1} << 62, 1),
+                    Catch::Contains("signs do not fit in memory"));
   // Supported sizes whose dense matrix could not be allocated: an error, not an Eigen assertion.
   for (std::size_t n : {std::size_t{1} << 31, std::size_t{1} << 62, std::size_t{1} << 63}) {
     CAPTURE(n);

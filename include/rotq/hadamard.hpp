@@ -140,6 +140,8 @@ inline std::vector<std::int8_t> hadamard_base_signs(std::size_t m) {
 /// output i of the SplitMix64 stream seeded with `seed` is set (algorithms.md 1.3). The GPU
 /// kernels derive the same signs from the same seed.
 inline std::vector<int> random_signs(std::size_t n, std::uint64_t seed) {
+  ROTQ_EXPECTS(n <= std::vector<int>().max_size(),
+               "n = " << n << ": that many signs do not fit in memory");
   std::vector<int> signs(n);
   for (std::size_t i = 0; i < n; ++i) signs[i] = detail::random_sign_at(seed, i);
   return signs;
@@ -228,7 +230,10 @@ void fwht_rows_dispatch(matrix_view<T> x, normalization norm, bool transposed,
                         const char* function) {
   static_assert(is_compute_type<T> || is_storage_type<T>,
                 "rotq::fwht supports float and double, and Eigen::half / Eigen::bfloat16 storage");
-  if (x.rows == 0) return;
+  if (x.rows == 0) {
+    expect_hadamard_size(x.cols, function);  // an empty batch of a bad width is still an error
+    return;
+  }
   const fwht_shape& shape = resolve_fwht_shape(x.cols, function);
   const std::size_t n = shape.n;
   // `work` starts on a cache line: the SIMD kernels store whole registers into it.

@@ -79,34 +79,49 @@ inline bool parse_isa(const char* text, isa& out) {
   return false;
 }
 
-// The first use reads ROTQ_ISA (portable, avx2, avx512 or neon); an unknown or unavailable value
-// there is an error rather than a silent fallback, so a benchmark never measures something else.
+/// The chosen instruction set, or -1 until the first active_isa() or set_isa() chooses one.
 inline std::atomic<int>& isa_state() {
-  static std::atomic<int> state([] {
-    isa chosen = best_available_isa();
-    if (const char* env = std::getenv("ROTQ_ISA"); env != nullptr && *env != '\0') {
-      ROTQ_EXPECTS(parse_isa(env, chosen),
-                   "ROTQ_ISA = '" << env << "': expected portable, avx2, avx512 or neon");
-      ROTQ_EXPECTS(isa_available(chosen),
-                   "ROTQ_ISA = '" << env << "': this CPU (or this build) cannot run it");
-    }
-    return static_cast<int>(chosen);
-  }());
+  static std::atomic<int> state{-1};
   return state;
+}
+
+/// What ROTQ_ISA (portable, avx2, avx512 or neon) asks for, else the best available. An unknown or
+/// unavailable value is an error rather than a silent fallback, so a benchmark never measures
+/// something else.
+inline isa isa_from_environment() {
+  isa chosen = best_available_isa();
+  if (const char* env = std::getenv("ROTQ_ISA"); env != nullptr && *env != '\0') {
+    if (!parse_isa(env, chosen))
+      throw_error("rotq::active_isa",
+                  std::string("ROTQ_ISA = '") + env + "': expected portable, avx2, avx512 or neon");
+    if (!isa_available(chosen))
+      throw_error("rotq::active_isa",
+                  std::string("ROTQ_ISA = '") + env + "': this CPU (or this build) cannot run it");
+  }
+  return chosen;
 }
 
 }  // namespace detail
 
-/// The instruction set the CPU kernels use now.
-inline isa active_isa() { return static_cast<isa>(detail::isa_state().load()); }
+/// The instruction set the CPU kernels use now. The first call reads ROTQ_ISA, unless set_isa
+/// chose before; a ROTQ_ISA that cannot be used throws rotq::error here (every transform asks).
+inline isa active_isa() {
+  int state = detail::isa_state().load(std::memory_order_acquire);
+  if (state < 0) {
+    int unset = -1;
+    detail::isa_state().compare_exchange_strong(
+        unset, static_cast<int>(detail::isa_from_environment()), std::memory_order_acq_rel);
+    state = detail::isa_state().load(std::memory_order_acquire);
+  }
+  return static_cast<isa>(state);
+}
 
-/// Selects the instruction set for every later call, in every thread. Throws rotq::error when
-/// `which` is not available here.
+/// Selects the instruction set for every later call, in every thread, whatever ROTQ_ISA says.
+/// Throws rotq::error when `which` is not available here.
 inline void set_isa(isa which) {
-  ROTQ_EXPECTS(isa_available(which),
-               "isa = " << isa_name(which) << " (" << static_cast<int>(which)
-                        << ") is not available on this CPU or in this build");
-  detail::isa_state().store(static_cast<int>(which));
+  ROTQ_EXPECTS(isa_available(which), "isa = " << isa_name(which) << " (" << static_cast<int>(which)
+                                              << ") is not available on this CPU or in this build");
+  detail::isa_state().store(static_cast<int>(which), std::memory_order_release);
 }
 
 }  // namespace rotq
