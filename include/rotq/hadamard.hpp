@@ -62,14 +62,19 @@ inline void expect_hadamard_size(std::size_t n, const char* function) {
   throw_error(function, message.str());
 }
 
+/// hadamard_base_order for an n already known to be supported.
+inline std::size_t base_order_of_supported(std::size_t n) {
+  const std::size_t odd = odd_part(n);
+  return odd == 1 ? 1 : 4 * odd;
+}
+
 }  // namespace detail
 
 /// The m of n = m * 2^k that rotq uses: 1 for powers of two, else 4 * odd(n). Throws rotq::error
 /// for an unsupported n.
 inline std::size_t hadamard_base_order(std::size_t n) {
   detail::expect_hadamard_size(n, ROTQ_FUNCTION_SIGNATURE);
-  const std::size_t odd = detail::odd_part(n);
-  return odd == 1 ? 1 : 4 * odd;
+  return detail::base_order_of_supported(n);
 }
 
 /// Adds (or replaces) the base matrix of order m: `signs` holds m * m entries of +1 / -1,
@@ -167,7 +172,7 @@ inline const fwht_shape& resolve_fwht_shape(std::size_t n, const char* function)
   expect_hadamard_size(n, function);
   fwht_shape shape;
   shape.n = n;
-  shape.m = hadamard_base_order(n);
+  shape.m = base_order_of_supported(n);  // checked just above: no second pass through the lock
   shape.p = n / shape.m;
   shape.log2p = log2_exact(shape.p);
   if (shape.m > 1) shape.base = registry.find(shape.m);
