@@ -142,7 +142,7 @@ void check_against_references(std::size_t n, unsigned seed) {
 // sizes (12 * 1024, 20 * 512, 28 * 512, 108 * 128, 172 * 64, 148 * 128, 20 * 256, 52 * 128).
 const std::vector<std::size_t> kBaseSizes = {
     12,    20,    28,    36,    44,    52,    60,   76,  92, 108, 148, 172, 188, 244, 652,  // p = 1
-    24,    56,    344,   1304,                                                              // p = 2
+    24,    40,    56,    344,   1304,                                                       // p = 2
     48,    112,   688,   2608,                                                              // p = 4
     96,    160,   1376,                                                                     // p = 8
     320,   2752,  5504,  768,   3072,                       // 16-256
@@ -188,6 +188,17 @@ struct emulated_avx512_fwht : rotq::detail::avx512_fwht<T> {
 template <class T>
 struct neon_on_sse_fwht : rotq::detail::neon_fwht<T>, lane_by_lane_storage {};
 
+// The dense kernel of the back end that Simd describes (float only), compiled here.
+template <class Simd>
+rotq::detail::dense_kernel<typename Simd::scalar> compiled_here_dense() {
+  if constexpr (std::is_same_v<typename Simd::scalar, float>)
+    return [](const rotq::detail::dense_sign_columns& h, float* x, float scale) {
+      rotq::detail::apply_dense_simd<Simd>(h, x, scale);
+    };
+  else
+    return nullptr;
+}
+
 // The kernels of the back end that Simd describes, compiled for the instructions this test is
 // built for.
 template <class Simd>
@@ -203,7 +214,8 @@ const rotq::detail::fwht_kernels<typename Simd::scalar>& compiled_here_kernels()
       },
       [](const detail::base_group_plan& plan, const T* z, T* y, std::size_t p, T scale, T*) {
         detail::apply_paired_base_simd<Simd>(plan, z, y, p, scale);
-      }};
+      },
+      compiled_here_dense<Simd>()};
   return kernels;
 }
 

@@ -69,8 +69,9 @@ TEST_CASE("fwht equals the dense hadamard_matrix times x, in double", "[hadamard
 }
 
 TEST_CASE("float fwht agrees with the double reference to float rounding", "[hadamard]") {
-  for (std::size_t n :
-       {std::size_t{4096}, std::size_t{11008}, std::size_t{652}, std::size_t{100}}) {
+  // 12, 40 and 60 are dense products (detail/dense_hadamard.hpp), the others go by H_m and S_p.
+  for (std::size_t n : {std::size_t{4096}, std::size_t{11008}, std::size_t{652}, std::size_t{100},
+                        std::size_t{12}, std::size_t{40}, std::size_t{60}}) {
     CAPTURE(n);
     const Eigen::VectorXd x = random_vector(n, 11);
     const Eigen::VectorXd expected = rotq::hadamard_matrix(n) * x;
@@ -312,6 +313,11 @@ TEST_CASE("register_hadamard_base validates and then drives the transform", "[ha
   rotq::fwht(y.data(), 48);
   CHECK((y - rotq::hadamard_matrix(48) * x).cwiseAbs().maxCoeff() < 1e-12);
   CHECK((y - before).cwiseAbs().maxCoeff() > 0.1);
+  // In float, 48 is one dense product (detail/dense_hadamard.hpp): its matrix comes from the
+  // registered signs too.
+  Eigen::VectorXf y_float = x.cast<float>();
+  rotq::fwht(y_float.data(), 48);
+  CHECK((y_float.cast<double>() - rotq::hadamard_matrix(48) * x).cwiseAbs().maxCoeff() < 1e-5);
   rotq::register_hadamard_base(12, original);  // restore for the rest of this process
   Eigen::VectorXd again = x;
   rotq::fwht(again.data(), 48);

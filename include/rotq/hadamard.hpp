@@ -220,6 +220,10 @@ void fwht_compute(const fwht_kernels<T>& kernels, T* x, const fwht_shape& shape,
     kernels.sylvester(x, x, shape.log2p, 1, scale);
     return;
   }
+  if (const dense_sign_columns* dense = shape.base->dense<T>(transposed, shape.log2p)) {
+    kernels.apply_dense(*dense, x, scale);
+    return;
+  }
   // Mix the chunks into `work`, then transform each chunk back into x: H_m and S_p act on
   // different indices, so the order is free, and this one needs no copy back.
   const base_group_plan& plan = shape.base->plan<T>(transposed, shape.p);

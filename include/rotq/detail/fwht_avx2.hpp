@@ -8,6 +8,7 @@
 
 #if ROTQ_HAS_X86_DISPATCH
 #include "rotq/detail/float_storage.hpp"
+#include "rotq/detail/fwht_dense_simd.hpp"
 #include "rotq/detail/fwht_lanes_avx2.hpp"
 #include "rotq/detail/fwht_simd.hpp"
 
@@ -66,6 +67,12 @@ __attribute__((target("avx2,fma"))) void apply_paired_base_avx2(const base_group
                                                                 const T* z, T* y, std::size_t p,
                                                                 T scale, T* /*sums*/) {
   apply_paired_base_simd<avx2_fwht<T>>(plan, z, y, p, scale);
+}
+
+/// apply_dense_portable's contract on AVX2 + FMA; call only where isa_available(isa::avx2).
+inline __attribute__((target("avx2,fma"))) void apply_dense_avx2(const dense_sign_columns& h,
+                                                                 float* x, float scale) {
+  apply_dense_simd<avx2_fwht<float>>(h, x, scale);
 }
 
 }  // namespace detail

@@ -10,6 +10,7 @@
 
 #if ROTQ_HAS_X86_DISPATCH
 #include "rotq/detail/float_storage.hpp"
+#include "rotq/detail/fwht_dense_simd.hpp"
 #include "rotq/detail/fwht_lanes_avx2.hpp"
 #include "rotq/detail/fwht_simd.hpp"
 
@@ -66,6 +67,12 @@ template <class T>
 __attribute__((target("avx2,fma,avx512f,avx512dq"))) void apply_paired_base_avx512(
     const base_group_plan& plan, const T* z, T* y, std::size_t p, T scale, T* /*sums*/) {
   apply_paired_base_simd<avx512_fwht<T>>(plan, z, y, p, scale);
+}
+
+/// apply_dense_portable's contract on AVX-512; call only where isa_available(isa::avx512).
+inline __attribute__((target("avx2,fma,avx512f,avx512dq"))) void apply_dense_avx512(
+    const dense_sign_columns& h, float* x, float scale) {
+  apply_dense_simd<avx512_fwht<float>>(h, x, scale);
 }
 
 }  // namespace detail

@@ -2,7 +2,9 @@
 // The tables of FWHT kernels for one instruction set, and the choice of table at run time.
 
 #include <cstddef>
+#include <type_traits>
 
+#include "rotq/detail/dense_hadamard.hpp"
 #include "rotq/detail/fwht_avx2.hpp"
 #include "rotq/detail/fwht_avx512.hpp"
 #include "rotq/detail/fwht_neon.hpp"
@@ -13,8 +15,21 @@
 namespace rotq {
 namespace detail {
 
+template <class T>
+using dense_kernel = void (*)(const dense_sign_columns& h, T* x, T scale);
+
+/// A back end's dense kernel where T is float; none for double (dense_hadamard.hpp).
+template <class T>
+constexpr dense_kernel<T> for_float_only(dense_kernel<float> kernel) {
+  if constexpr (std::is_same_v<T, float>)
+    return kernel;
+  else
+    return nullptr;
+}
+
 /// The steps of every transform. Each back end provides them with the contracts of the portable
-/// versions: sylvester_chunks_portable, apply_base_portable and apply_paired_base_portable.
+/// versions: sylvester_chunks_portable, apply_base_portable, apply_paired_base_portable and
+/// apply_dense_portable.
 template <class T>
 struct fwht_kernels {
   void (*sylvester)(const T* in, T* out, std::size_t log2n, std::size_t count, T scale);
@@ -22,6 +37,7 @@ struct fwht_kernels {
                      T* sums);
   void (*apply_paired_base)(const base_group_plan& plan, const T* z, T* y, std::size_t p, T scale,
                             T* sums);
+  dense_kernel<T> apply_dense;  ///< float only: where hadamard_base::dense gives columns
 };
 
 /// fwht_kernels<T> for each instruction set of this build (a family for active_kernels).
@@ -31,23 +47,27 @@ struct fwht_tables {
 
   static const table& portable() {
     static const table kernels{&sylvester_chunks_portable<T, T, T>, &apply_base_portable<T>,
-                               &apply_paired_base_portable<T>};
+                               &apply_paired_base_portable<T>,
+                               for_float_only<T>(&apply_dense_portable)};
     return kernels;
   }
 #if ROTQ_HAS_X86_DISPATCH
   static const table& avx2() {
-    static const table kernels{&sylvester_avx2<T>, &apply_base_avx2<T>, &apply_paired_base_avx2<T>};
+    static const table kernels{&sylvester_avx2<T>, &apply_base_avx2<T>, &apply_paired_base_avx2<T>,
+                               for_float_only<T>(&apply_dense_avx2)};
     return kernels;
   }
   static const table& avx512() {
     static const table kernels{&sylvester_avx512<T>, &apply_base_avx512<T>,
-                               &apply_paired_base_avx512<T>};
+                               &apply_paired_base_avx512<T>,
+                               for_float_only<T>(&apply_dense_avx512)};
     return kernels;
   }
 #endif
 #if ROTQ_HAS_NEON
   static const table& neon() {
-    static const table kernels{&sylvester_neon<T>, &apply_base_neon<T>, &apply_paired_base_neon<T>};
+    static const table kernels{&sylvester_neon<T>, &apply_base_neon<T>, &apply_paired_base_neon<T>,
+                               for_float_only<T>(&apply_dense_neon)};
     return kernels;
   }
 #endif

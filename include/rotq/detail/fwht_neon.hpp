@@ -15,6 +15,7 @@
 #include "rotq/detail/hadamard_base.hpp"
 
 #if ROTQ_HAS_NEON || ROTQ_HAS_X86_DISPATCH
+#include "rotq/detail/fwht_dense_simd.hpp"
 #include "rotq/detail/fwht_simd.hpp"
 
 namespace rotq {
@@ -71,6 +72,11 @@ template <class T>
 void apply_paired_base_neon(const base_group_plan& plan, const T* z, T* y, std::size_t p, T scale,
                             T* /*sums*/) {
   apply_paired_base_simd<neon_fwht<T>>(plan, z, y, p, scale);
+}
+
+/// apply_dense_portable's contract with NEON.
+inline void apply_dense_neon(const dense_sign_columns& h, float* x, float scale) {
+  apply_dense_simd<neon_fwht<float>>(h, x, scale);
 }
 #endif  // ROTQ_HAS_NEON
 

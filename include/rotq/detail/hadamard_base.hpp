@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "rotq/detail/dense_hadamard.hpp"
 #include "rotq/detail/hadamard_constructions.hpp"
 #include "rotq/detail/hadamard_pairs.hpp"
 
@@ -99,15 +100,18 @@ inline base_group_plan make_base_group_plan(const sign_matrix& h, std::size_t m,
 
 /// H_m, its signs and the plans for both orientations, by the cheapest groups and by lane_group
 /// columns. Where H_m has the paired form (hadamard_pairs.hpp) the plans apply its quarter A and
-/// A^T, of order m / 2, instead.
+/// A^T, of order m / 2, instead. For the float transforms m * 2^k up to dense_fwht_limit, the
+/// dense H_n and H_n^T.
 struct hadamard_base {
   std::size_t order = 0;
-  sign_matrix signs;                ///< m * m, row-major
-  bool paired = false;              ///< H_m = [[A, A - 2I], [A - 2I, -A]]
-  base_group_plan forward;          ///< applies H_m (A when paired)
-  base_group_plan transposed;       ///< applies H_m^T (A^T when paired)
-  base_group_plan lane_forward;     ///< forward by lane_group columns
-  base_group_plan lane_transposed;  ///< transposed by lane_group columns
+  sign_matrix signs;                                 ///< m * m, row-major
+  bool paired = false;                               ///< H_m = [[A, A - 2I], [A - 2I, -A]]
+  base_group_plan forward;                           ///< applies H_m (A when paired)
+  base_group_plan transposed;                        ///< applies H_m^T (A^T when paired)
+  base_group_plan lane_forward;                      ///< forward by lane_group columns
+  base_group_plan lane_transposed;                   ///< transposed by lane_group columns
+  std::vector<dense_sign_columns> dense_forward;     ///< H_n of n = m * 2^k at [k]
+  std::vector<dense_sign_columns> dense_transposed;  ///< H_n^T of n = m * 2^k at [k]
 
   /// The plan for one orientation: by lane_group columns for float chunks of at most
   /// lane_chunk_limit elements, whatever the instruction set, so that every back end adds in the
@@ -119,12 +123,24 @@ struct hadamard_base {
     return transpose ? transposed : forward;
   }
 
+  /// The dense H_n (or H_n^T) of n = m * 2^log2p where the transform of n elements of T is one
+  /// dense product (float, n up to dense_fwht_limit); null otherwise.
+  template <class T>
+  const dense_sign_columns* dense(bool transpose, std::size_t log2p) const {
+    const std::vector<dense_sign_columns>& columns = transpose ? dense_transposed : dense_forward;
+    return std::is_same_v<T, float> && log2p < columns.size() ? &columns[log2p] : nullptr;
+  }
+
   hadamard_base(std::size_t m, sign_matrix h)
       : order(m), signs(std::move(h)), paired(has_paired_form(signs, m)) {
     if (paired)
       plan_both(paired_quarter(signs, m), m / 2);
     else
       plan_both(signs, m);
+    for (std::size_t p = 1; m * p <= dense_fwht_limit; p *= 2) {
+      dense_forward.emplace_back(signs, m, p, false);
+      dense_transposed.emplace_back(signs, m, p, true);
+    }
   }
 
 private:

@@ -15,6 +15,26 @@ namespace detail {
 
 using sign_matrix = std::vector<std::int8_t>;  // m * m entries of +1 / -1, row-major
 
+/// True when x has an odd number of set bits: S_p[i][j] = (-1)^parity(i & j).
+constexpr bool parity(std::size_t x) {
+  bool odd = false;
+  for (; x != 0; x &= x - 1) odd = !odd;
+  return odd;
+}
+
+/// H_m (x) S_p in the K-major layout of an m * p transform, as (m p)^2 signs, row-major:
+/// entry [a p + i][b p + j] = H_m[a][b] (-1)^parity(i & j).
+inline sign_matrix kronecker_with_sylvester(const sign_matrix& base, std::size_t m, std::size_t p) {
+  const std::size_t n = m * p;
+  sign_matrix h(n * n);
+  for (std::size_t r = 0; r < n; ++r)
+    for (std::size_t c = 0; c < n; ++c) {
+      const int sylvester = parity((r % p) & (c % p)) ? -1 : 1;
+      h[r * n + c] = static_cast<std::int8_t>(base[(r / p) * m + c / p] * sylvester);
+    }
+  return h;
+}
+
 /// Paley I: q = m - 1 a prime power with q = 3 (mod 4). Core entries chi(i - j), a +1 diagonal,
 /// first row -1 except its first entry, first column +1 (algorithms.md 1.2).
 inline bool paley1_reaches(std::size_t m) {

@@ -41,13 +41,6 @@ constexpr std::size_t log2_exact(std::size_t n) {
   return k;
 }
 
-/// True when x has an odd number of set bits: S_p[i][j] = (-1)^parity(i & j).
-constexpr bool parity(std::size_t x) {
-  bool odd = false;
-  for (; x != 0; x &= x - 1) odd = !odd;
-  return odd;
-}
-
 class hadamard_registry {
 public:
   static hadamard_registry& instance() {
@@ -124,15 +117,8 @@ private:
   // q - 1, which is rarely a base order itself (80 = 20 * 4 for 324).
   static sign_matrix construct_whole(std::size_t n) {
     const std::size_t odd = odd_part(n);
-    const std::size_t b = odd == 1 ? 1 : 4 * odd, p = n / b;
-    const sign_matrix base = b == 1 ? sign_matrix{1} : construct(b);
-    sign_matrix h(n * n);
-    for (std::size_t r = 0; r < n; ++r)
-      for (std::size_t c = 0; c < n; ++c) {
-        const int sylvester = parity((r % p) & (c % p)) ? -1 : 1;
-        h[r * n + c] = static_cast<std::int8_t>(base[(r / p) * b + c / p] * sylvester);
-      }
-    return h;
+    const std::size_t b = odd == 1 ? 1 : 4 * odd;
+    return kronecker_with_sylvester(b == 1 ? sign_matrix{1} : construct(b), b, n / b);
   }
 
   mutable std::shared_mutex mutex_;
