@@ -69,9 +69,9 @@ TEST_CASE("fwht equals the dense hadamard_matrix times x, in double", "[hadamard
 }
 
 TEST_CASE("float fwht agrees with the double reference to float rounding", "[hadamard]") {
-  // 12, 40 and 60 are dense products (detail/dense_hadamard.hpp), the others go by H_m and S_p.
-  for (std::size_t n : {std::size_t{4096}, std::size_t{11008}, std::size_t{652}, std::size_t{100},
-                        std::size_t{12}, std::size_t{40}, std::size_t{60}}) {
+  // 12 to 60 are dense products (detail/dense_hadamard.hpp): 40 = 20 * 2 and 44 one, 12, 52,
+  // 56 = 28 * 2 and 60 two of half the order (paired bases); the others go by H_m and S_p.
+  for (std::size_t n : {4096, 11008, 652, 100, 12, 40, 44, 52, 56, 60}) {
     CAPTURE(n);
     const Eigen::VectorXd x = random_vector(n, 11);
     const Eigen::VectorXd expected = rotq::hadamard_matrix(n) * x;
@@ -313,8 +313,10 @@ TEST_CASE("register_hadamard_base validates and then drives the transform", "[ha
   rotq::fwht(y.data(), 48);
   CHECK((y - rotq::hadamard_matrix(48) * x).cwiseAbs().maxCoeff() < 1e-12);
   CHECK((y - before).cwiseAbs().maxCoeff() > 0.1);
-  // In float, 48 is one dense product (detail/dense_hadamard.hpp): its matrix comes from the
-  // registered signs too.
+  // In float, 48 is a dense product (detail/dense_hadamard.hpp): its matrix comes from the
+  // registered signs too, which unlike the original's do not have the paired form.
+  CHECK(rotq::detail::has_paired_form(original, 12));
+  CHECK_FALSE(rotq::detail::has_paired_form(other, 12));
   Eigen::VectorXf y_float = x.cast<float>();
   rotq::fwht(y_float.data(), 48);
   CHECK((y_float.cast<double>() - rotq::hadamard_matrix(48) * x).cwiseAbs().maxCoeff() < 1e-5);
@@ -322,6 +324,9 @@ TEST_CASE("register_hadamard_base validates and then drives the transform", "[ha
   Eigen::VectorXd again = x;
   rotq::fwht(again.data(), 48);
   CHECK(again == before);
+  Eigen::VectorXf again_float = x.cast<float>();  // paired again
+  rotq::fwht(again_float.data(), 48);
+  CHECK((again_float.cast<double>() - rotq::hadamard_matrix(48) * x).cwiseAbs().maxCoeff() < 1e-5);
 
   std::vector<std::int8_t> broken = original;
   broken[5] = static_cast<std::int8_t>(-broken[5]);

@@ -2,8 +2,10 @@
 // The dense product of small float transforms (dense_hadamard.hpp) on a back end's registers:
 // each output row held in R registers, K partial sums of it (dense_partial_sums), and per column
 // one broadcast element and R multiply-adds with the column's registers. R and K are compile-time
-// constants, so the R * K accumulators stay in registers.
+// constants, so the R * K accumulators stay in registers. A paired product (n = m, H_m of the
+// paired form) keeps two outputs per row, y0 and y1, and feeds both from each column's registers.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <type_traits>
@@ -40,6 +42,31 @@ ROTQ_FORCEINLINE void broadcast_element(Reg& r, const float* from) {
   simd_broadcast(r, *from);
 }
 
+/// r <- the `count` floats at `from` (fewer than a register's lanes, an even number) and zeros:
+/// a register of the row that would cross its end. Pieces of four floats and of two (a copy of
+/// a length known only at run time became `rep movsq`, a third of the time for n = 12).
+template <class Reg>
+ROTQ_FORCEINLINE void load_partial(Reg& r, const float* from, std::size_t count) {
+  float lanes[simd_width<Reg>];
+  simd_store(lanes, Reg{});  // not `= {}`, which became `rep stosd`
+  const std::size_t end = std::min(count, simd_width<Reg>);  // bounds the copies for GCC too
+  std::size_t i = 0;
+  for (; i + 4 <= end; i += 4) std::memcpy(lanes + i, from + i, 16);
+  if (i + 2 <= end) std::memcpy(lanes + i, from + i, 8);
+  simd_load(r, lanes);
+}
+
+/// The first `count` lanes of r to `to` (fewer than a register's, an even number).
+template <class Reg>
+ROTQ_FORCEINLINE void store_partial(float* to, const Reg& r, std::size_t count) {
+  float lanes[simd_width<Reg>];
+  simd_store(lanes, r);
+  const std::size_t end = std::min(count, simd_width<Reg>);
+  std::size_t i = 0;
+  for (; i + 4 <= end; i += 4) std::memcpy(to + i, lanes + i, 16);
+  if (i + 2 <= end) std::memcpy(to + i, lanes + i, 8);
+}
+
 template <class Simd, std::size_t R, std::size_t K>
 ROTQ_FORCEINLINE void apply_dense_registers(const dense_sign_columns& h, float* x, float scale) {
   using reg = typename Simd::reg;
@@ -74,8 +101,7 @@ ROTQ_FORCEINLINE void apply_dense_registers(const dense_sign_columns& h, float* 
     }
   }
   // Every element of x was read above, so the row can be written over: whole registers where
-  // they fit, the last one's lanes below n four floats at a time (n is a multiple of 4; a copy of
-  // a length known only at run time became `rep movsq`, a third of the time for n = 12).
+  // they fit, the last one's lanes below n apart.
   reg factor;
   simd_broadcast(factor, scale);
   ROTQ_UNROLL
@@ -84,47 +110,149 @@ ROTQ_FORCEINLINE void apply_dense_registers(const dense_sign_columns& h, float* 
     ROTQ_UNROLL
     for (std::size_t k = 1; k < K; ++k) total = total + sums[k][r];
     total = total * factor;
-    if (r + 1 < R || n == R * width) {
+    if (r + 1 < R || n == R * width)
       simd_store(x + r * width, total);
-    } else {
-      float last[width];
-      simd_store(last, total);
-      for (std::size_t i = r * width; i < n; i += 4) std::memcpy(x + i, last + i - r * width, 16);
-    }
+    else
+      store_partial(x + r * width, total, n - r * width);
   }
 }
 
-/// apply_dense_registers<Simd, R, K> for the R of this n, among First + 0, First + 1, ...
-template <class Simd, std::size_t K, std::size_t First, std::size_t... Offset>
+/// apply_dense_paired_portable's contract with A's columns (order n) in R registers and K partial
+/// sums: per column the two broadcast elements, their sum and their difference, and 2R
+/// multiply-adds with the column's R registers, loaded once for both halves.
+template <class Simd, std::size_t R, std::size_t K>
+ROTQ_FORCEINLINE void apply_dense_paired_registers(const dense_sign_columns& a, float* x,
+                                                   float scale) {
+  using reg = typename Simd::reg;
+  constexpr std::size_t width = simd_width<reg>;
+  const std::size_t n = a.order(), stride = a.stride(), span = n / K;  // n: even
+  const float* columns = a.columns();
+  reg sums[2][K][R];  // y0, y1
+  reg first, second, sum, difference, column;
+  // The first column of each partial sum: a product by +-1, exact.
+  ROTQ_UNROLL
+  for (std::size_t k = 0; k < K; ++k) {
+    broadcast_element<Simd>(first, x + k * span);
+    broadcast_element<Simd>(second, x + n + k * span);
+    sum = first + second;
+    difference = first - second;
+    ROTQ_UNROLL
+    for (std::size_t r = 0; r < R; ++r) {
+      simd_load(column, columns + k * span * stride + r * width);
+      sums[0][k][r] = column * sum;
+      sums[1][k][r] = column * difference;
+    }
+  }
+  for (std::size_t j = 1; j < span; ++j) {
+    ROTQ_UNROLL
+    for (std::size_t k = 0; k < K; ++k) {
+      broadcast_element<Simd>(first, x + k * span + j);
+      broadcast_element<Simd>(second, x + n + k * span + j);
+      sum = first + second;
+      difference = first - second;
+      ROTQ_UNROLL
+      for (std::size_t r = 0; r < R; ++r) {
+        simd_load(column, columns + (k * span + j) * stride + r * width);
+        reg y0 = sums[0][k][r], y1 = sums[1][k][r];  // copies: see apply_dense_registers
+        multiply_add<Simd>(y0, column, sum);
+        multiply_add<Simd>(y1, column, difference);
+        sums[0][k][r] = y0;
+        sums[1][k][r] = y1;
+      }
+    }
+  }
+  // y0 = A (z0 + z1) - 2 z1 and y1 = A (z0 - z1) - 2 z0: the -2 z terms are read (registers of z
+  // that would cross the row's end through load_partial) before the first store into x.
+  reg factor, minus_two, z;
+  simd_broadcast(factor, scale);
+  simd_broadcast(minus_two, -2.0f);
+  ROTQ_UNROLL
+  for (std::size_t r = 0; r < R; ++r) {
+    const bool whole = (r + 1) * width <= n;
+    ROTQ_UNROLL
+    for (std::size_t half = 0; half < 2; ++half) {
+      reg total = sums[half][0][r];
+      ROTQ_UNROLL
+      for (std::size_t k = 1; k < K; ++k) total = total + sums[half][k][r];
+      const float* other = x + (half == 0 ? n : 0) + r * width;
+      if (whole || (half == 1 && (r + 1) * width <= 2 * n))
+        simd_load(z, other);
+      else
+        load_partial(z, other, n - r * width);
+      multiply_add<Simd>(total, z, minus_two);  // exact product: rounds as total - 2 z
+      sums[half][0][r] = total * factor;
+    }
+  }
+  // y0 first: its whole registers may run into y1's place, which is written after it.
+  ROTQ_UNROLL
+  for (std::size_t r = 0; r < R; ++r) {
+    if ((r + 1) * width <= 2 * n)
+      simd_store(x + r * width, sums[0][0][r]);
+    else
+      store_partial(x + r * width, sums[0][0][r], n - r * width);
+  }
+  ROTQ_UNROLL
+  for (std::size_t r = 0; r < R; ++r) {
+    if ((r + 1) * width <= n)
+      simd_store(x + n + r * width, sums[1][0][r]);
+    else
+      store_partial(x + n + r * width, sums[1][0][r], n - r * width);
+  }
+}
+
+/// apply_dense_registers<Simd, R, K> (apply_dense_paired_registers where Paired) for the R of
+/// this order, among First + 0, First + 1, ...
+template <class Simd, bool Paired, std::size_t K, std::size_t First, std::size_t... Offset>
 ROTQ_FORCEINLINE void apply_dense_of_registers(const dense_sign_columns& h, float* x, float scale,
                                                std::index_sequence<Offset...>) {
   constexpr std::size_t width = simd_width<typename Simd::reg>;
   const std::size_t registers = (h.order() + width - 1) / width;
-  (void)((registers == First + Offset &&
-          (apply_dense_registers<Simd, First + Offset, K>(h, x, scale), true)) ||
-         ...);
+  if constexpr (Paired)
+    (void)((registers == First + Offset &&
+            (apply_dense_paired_registers<Simd, First + Offset, K>(h, x, scale), true)) ||
+           ...);
+  else
+    (void)((registers == First + Offset &&
+            (apply_dense_registers<Simd, First + Offset, K>(h, x, scale), true)) ||
+           ...);
 }
 
-/// The registers of n from lo to hi (the n that keep K partial sums).
-template <class Simd, std::size_t K, std::size_t Lo, std::size_t Hi>
+/// The registers of the orders from Lo to Hi (those that keep K partial sums).
+template <class Simd, bool Paired, std::size_t K, std::size_t Lo, std::size_t Hi>
 ROTQ_FORCEINLINE void apply_dense_with_sums(const dense_sign_columns& h, float* x, float scale) {
   constexpr std::size_t width = simd_width<typename Simd::reg>;
   constexpr std::size_t first = (Lo + width - 1) / width, last = (Hi + width - 1) / width;
-  apply_dense_of_registers<Simd, K, first>(h, x, scale,
-                                           std::make_index_sequence<last - first + 1>());
+  apply_dense_of_registers<Simd, Paired, K, first>(h, x, scale,
+                                                   std::make_index_sequence<last - first + 1>());
 }
+
+/// The largest paired order that keeps two partial sums (dense_paired_partial_sums).
+constexpr std::size_t dense_paired_two_sums_limit = 16;
+static_assert(dense_paired_partial_sums(dense_paired_two_sums_limit) == 2 &&
+                  dense_paired_partial_sums(dense_paired_two_sums_limit + 1) == 1,
+              "the paired kernels below are instantiated for these ranges of n");
 
 /// apply_dense_portable's contract on the back end Simd (float registers).
 template <class Simd>
 ROTQ_FORCEINLINE void apply_dense_simd(const dense_sign_columns& h, float* x, float scale) {
   static_assert(std::is_same_v<typename Simd::scalar, float>, "the dense product is for float");
+  if (h.paired()) {
+    if (dense_paired_partial_sums(h.order()) == 2)
+      apply_dense_with_sums<Simd, true, 2, 1, dense_paired_two_sums_limit>(h, x, scale);
+    else
+      apply_dense_with_sums<Simd, true, 1, dense_paired_two_sums_limit + 1, dense_half_limit>(
+          h, x, scale);
+    return;
+  }
   switch (dense_partial_sums(h.order())) {
-    case 4: apply_dense_with_sums<Simd, 4, 1, dense_four_sums_limit>(h, x, scale); break;
+    case 4: apply_dense_with_sums<Simd, false, 4, 1, dense_four_sums_limit>(h, x, scale); break;
     case 2:
-      apply_dense_with_sums<Simd, 2, dense_four_sums_limit + 1, dense_two_sums_limit>(h, x, scale);
+      apply_dense_with_sums<Simd, false, 2, dense_four_sums_limit + 1, dense_two_sums_limit>(
+          h, x, scale);
       break;
     default:
-      apply_dense_with_sums<Simd, 1, dense_two_sums_limit + 1, dense_fwht_limit>(h, x, scale);
+      apply_dense_with_sums<Simd, false, 1, dense_two_sums_limit + 1, dense_fwht_limit>(h, x,
+                                                                                       scale);
   }
 }
 
