@@ -101,7 +101,7 @@ inline base_group_plan make_base_group_plan(const sign_matrix& h, std::size_t m,
 /// H_m, its signs and the plans for both orientations, by the cheapest groups and by lane_group
 /// columns. Where H_m has the paired form (hadamard_pairs.hpp) the plans apply its quarter A and
 /// A^T, of order m / 2, instead. For the float transforms m * 2^k up to dense_fwht_limit, the
-/// dense H_n and H_n^T.
+/// dense H_n and H_n^T (dense_sign_columns: A and A^T where paired and k = 0).
 struct hadamard_base {
   std::size_t order = 0;
   sign_matrix signs;                                 ///< m * m, row-major
