@@ -69,9 +69,10 @@ TEST_CASE("fwht equals the dense hadamard_matrix times x, in double", "[hadamard
 }
 
 TEST_CASE("float fwht agrees with the double reference to float rounding", "[hadamard]") {
-  // 12 to 60 are dense products (detail/dense_hadamard.hpp): 40 = 20 * 2 and 44 one, 12, 52,
-  // 56 = 28 * 2 and 60 two of half the order (paired bases); the others go by H_m and S_p.
-  for (std::size_t n : {4096, 11008, 652, 100, 12, 40, 44, 52, 56, 60}) {
+  // 12 to 60 are dense products (detail/dense_hadamard.hpp): 44 one; 12, 24 = 12 * 2,
+  // 40 = 20 * 2, 48 = 12 * 4, 52, 56 = 28 * 2 and 60 two of half the order (paired bases, on
+  // groups of p elements, then S_p); the others go by H_m and S_p.
+  for (std::size_t n : {4096, 11008, 652, 100, 12, 24, 40, 44, 48, 52, 56, 60}) {
     CAPTURE(n);
     const Eigen::VectorXd x = random_vector(n, 11);
     const Eigen::VectorXd expected = rotq::hadamard_matrix(n) * x;
@@ -205,8 +206,10 @@ TEST_CASE("unsupported sizes are rejected with a message naming n", "[hadamard][
   CHECK_NOTHROW(rotq::fwht_rows(rotq::matrix_view<float>(nullptr, 0, 12)));
   CHECK_THROWS_WITH(rotq::random_signs(std::size_t{1} << 62, 1),
                     Catch::Contains("signs do not fit in memory"));
-  // Supported sizes whose dense matrix could not be allocated: an error, not an Eigen assertion.
-  for (std::size_t n : {std::size_t{1} << 31, std::size_t{1} << 62, std::size_t{1} << 63}) {
+  // Supported sizes whose dense matrix could not be allocated: an error, not an Eigen assertion
+  // or std::bad_alloc. 2^28 is addressable (2^59 bytes) but beyond any machine's memory.
+  for (std::size_t n : {std::size_t{1} << 28, std::size_t{1} << 31, std::size_t{1} << 62,
+                        std::size_t{1} << 63}) {
     CAPTURE(n);
     CHECK_THROWS_WITH(rotq::hadamard_matrix(n), Catch::Contains("does not fit in memory"));
   }

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <fstream>
 #include <memory>
+#include <new>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -329,7 +330,15 @@ inline Eigen::MatrixXd hadamard_matrix(std::size_t n,
   const std::vector<std::int8_t> base = hadamard_base_signs(shape.m);
   const double scale = norm == normalization::orthonormal ? 1.0 / std::sqrt(double(n)) : 1.0;
   const auto size = static_cast<Eigen::Index>(n);
-  Eigen::MatrixXd h(size, size);
+  Eigen::MatrixXd h;
+  try {
+    h.resize(size, size);
+  } catch (const std::bad_alloc&) {  // addressable, but more than the machine gives
+    detail::throw_error(ROTQ_FUNCTION_SIGNATURE,
+                        "n = " + std::to_string(n) + ": an n x n matrix of doubles (" +
+                            std::to_string(n * n * sizeof(double)) +
+                            " bytes) does not fit in memory: its allocation failed");
+  }
   for (std::size_t r = 0; r < n; ++r) {
     const std::size_t a = r / shape.p, i = r % shape.p;
     for (std::size_t c = 0; c < n; ++c) {

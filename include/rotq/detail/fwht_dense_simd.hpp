@@ -2,8 +2,9 @@
 // The dense product of small float transforms (dense_hadamard.hpp) on a back end's registers:
 // each output row held in R registers, K partial sums of it (dense_partial_sums), and per column
 // one broadcast element and R multiply-adds with the column's registers. R and K are compile-time
-// constants, so the R * K accumulators stay in registers. A paired product (n = m, H_m of the
-// paired form) keeps two outputs per row, y0 and y1, and feeds both from each column's registers.
+// constants, so the R * K accumulators stay in registers. A paired product (H_m of the paired
+// form, short chunks) keeps two outputs per row, y0 and y1, and feeds both from each column's
+// registers.
 
 #include <algorithm>
 #include <cstddef>
@@ -40,6 +41,36 @@ ROTQ_FORCEINLINE void broadcast_element(Reg& r, const float* from) {
   }
 #endif
   simd_broadcast(r, *from);
+}
+
+/// Every run of P lanes of r <- the P floats at `from` (P at most dense_paired_chunk_limit): the
+/// paired product's group of z for one column of A. On x86 with GCC one broadcast from memory, as
+/// broadcast_element's.
+template <class Simd, std::size_t P, class Reg = typename Simd::reg>
+ROTQ_FORCEINLINE void broadcast_group(Reg& r, const float* from) {
+  constexpr std::size_t width = simd_width<Reg>;
+  static_assert(P <= dense_paired_chunk_limit && width % P == 0, "whole groups in a register");
+  if constexpr (P == 1) {
+    broadcast_element<Simd>(r, from);
+  } else if constexpr (P == width) {
+    simd_load(r, from);
+  } else {
+#if !defined(__clang__) && (defined(__x86_64__) || defined(__i386__))
+    using group = const float[P];  // the memory operand: P floats
+    if constexpr (Simd::inline_assembly && P == 2) {
+      asm("vbroadcastsd {%1, %0|%0, %1}" : "=v"(r) : "m"(*reinterpret_cast<group*>(from)));
+      return;
+    } else if constexpr (Simd::inline_assembly && P == 4 && width == 8) {
+      asm("vbroadcastf128 {%1, %0|%0, %1}" : "=v"(r) : "m"(*reinterpret_cast<group*>(from)));
+      return;
+    } else if constexpr (Simd::inline_assembly && P == 4) {
+      asm("vbroadcastf32x4 {%1, %0|%0, %1}" : "=v"(r) : "m"(*reinterpret_cast<group*>(from)));
+      return;
+    }
+#endif
+    ROTQ_UNROLL
+    for (std::size_t i = 0; i < width; ++i) r[i] = from[i % P];
+  }
 }
 
 /// r <- the `count` floats at `from` (fewer than a register's lanes, an even number) and zeros:
@@ -117,23 +148,23 @@ ROTQ_FORCEINLINE void apply_dense_registers(const dense_sign_columns& h, float* 
   }
 }
 
-/// apply_dense_paired_portable's contract with A's columns (order n) in R registers and K partial
-/// sums: per column the two broadcast elements, their sum and their difference, and 2R
-/// multiply-adds with the column's R registers, loaded once for both halves.
-template <class Simd, std::size_t R, std::size_t K>
+/// apply_dense_paired_portable's contract with groups of P elements (p), A's columns in R
+/// registers and K partial sums: per column of A the two broadcast groups, their sum and their
+/// difference, and 2R multiply-adds with the column's R registers, loaded once for both halves.
+template <class Simd, std::size_t P, std::size_t R, std::size_t K>
 ROTQ_FORCEINLINE void apply_dense_paired_registers(const dense_sign_columns& a, float* x,
                                                    float scale) {
   using reg = typename Simd::reg;
   constexpr std::size_t width = simd_width<reg>;
-  const std::size_t n = a.order(), stride = a.stride(), span = n / K;  // n: even
+  const std::size_t n = a.order(), stride = a.stride(), span = a.column_count() / K;
   const float* columns = a.columns();
-  reg sums[2][K][R];  // y0, y1
+  reg sums[2][K][R];  // y0, y1 before S_p
   reg first, second, sum, difference, column;
   // The first column of each partial sum: a product by +-1, exact.
   ROTQ_UNROLL
   for (std::size_t k = 0; k < K; ++k) {
-    broadcast_element<Simd>(first, x + k * span);
-    broadcast_element<Simd>(second, x + n + k * span);
+    broadcast_group<Simd, P>(first, x + k * span * P);
+    broadcast_group<Simd, P>(second, x + n + k * span * P);
     sum = first + second;
     difference = first - second;
     ROTQ_UNROLL
@@ -146,8 +177,8 @@ ROTQ_FORCEINLINE void apply_dense_paired_registers(const dense_sign_columns& a, 
   for (std::size_t j = 1; j < span; ++j) {
     ROTQ_UNROLL
     for (std::size_t k = 0; k < K; ++k) {
-      broadcast_element<Simd>(first, x + k * span + j);
-      broadcast_element<Simd>(second, x + n + k * span + j);
+      broadcast_group<Simd, P>(first, x + (k * span + j) * P);
+      broadcast_group<Simd, P>(second, x + n + (k * span + j) * P);
       sum = first + second;
       difference = first - second;
       ROTQ_UNROLL
@@ -161,9 +192,12 @@ ROTQ_FORCEINLINE void apply_dense_paired_registers(const dense_sign_columns& a, 
       }
     }
   }
-  // y0 = A (z0 + z1) - 2 z1 and y1 = A (z0 - z1) - 2 z0: the -2 z terms are read (registers of z
-  // that would cross the row's end through load_partial) before the first store into x.
-  reg factor, minus_two, z;
+  // y0 = S_p (A' (z0 + z1) - 2 z1) and y1 = S_p (A' (z0 - z1) - 2 z0): the registers of z are read
+  // (those that would cross the row's end through load_partial) before the first store into x;
+  // the chunks of p lie inside registers, whose butterflies go in sylvester_portable's order.
+  reg pair_signs, quad_signs, factor, minus_two, z;
+  lane_signs(pair_signs, 0);
+  lane_signs(quad_signs, 1);
   simd_broadcast(factor, scale);
   simd_broadcast(minus_two, -2.0f);
   ROTQ_UNROLL
@@ -180,6 +214,8 @@ ROTQ_FORCEINLINE void apply_dense_paired_registers(const dense_sign_columns& a, 
       else
         load_partial(z, other, n - r * width);
       multiply_add<Simd>(total, z, minus_two);  // exact product: rounds as total - 2 z
+      if constexpr (P >= 2) butterflies_within_stage<Simd, 1>(total, pair_signs);
+      if constexpr (P >= 4) butterflies_within_stage<Simd, 2>(total, quad_signs);
       sums[half][0][r] = total * factor;
     }
   }
@@ -200,16 +236,16 @@ ROTQ_FORCEINLINE void apply_dense_paired_registers(const dense_sign_columns& a, 
   }
 }
 
-/// apply_dense_registers<Simd, R, K> (apply_dense_paired_registers where Paired) for the R of
-/// this order, among First + 0, First + 1, ...
-template <class Simd, bool Paired, std::size_t K, std::size_t First, std::size_t... Offset>
+/// apply_dense_registers<Simd, R, K> (where Group is 0) or apply_dense_paired_registers<Simd,
+/// Group, R, K> for the R of this order, among First + 0, First + 1, ...
+template <class Simd, std::size_t Group, std::size_t K, std::size_t First, std::size_t... Offset>
 ROTQ_FORCEINLINE void apply_dense_of_registers(const dense_sign_columns& h, float* x, float scale,
                                                std::index_sequence<Offset...>) {
   constexpr std::size_t width = simd_width<typename Simd::reg>;
   const std::size_t registers = (h.order() + width - 1) / width;
-  if constexpr (Paired)
+  if constexpr (Group > 0)
     (void)((registers == First + Offset &&
-            (apply_dense_paired_registers<Simd, First + Offset, K>(h, x, scale), true)) ||
+            (apply_dense_paired_registers<Simd, Group, First + Offset, K>(h, x, scale), true)) ||
            ...);
   else
     (void)((registers == First + Offset &&
@@ -218,40 +254,51 @@ ROTQ_FORCEINLINE void apply_dense_of_registers(const dense_sign_columns& h, floa
 }
 
 /// The registers of the orders from Lo to Hi (those that keep K partial sums).
-template <class Simd, bool Paired, std::size_t K, std::size_t Lo, std::size_t Hi>
+template <class Simd, std::size_t Group, std::size_t K, std::size_t Lo, std::size_t Hi>
 ROTQ_FORCEINLINE void apply_dense_with_sums(const dense_sign_columns& h, float* x, float scale) {
   constexpr std::size_t width = simd_width<typename Simd::reg>;
   constexpr std::size_t first = (Lo + width - 1) / width, last = (Hi + width - 1) / width;
-  apply_dense_of_registers<Simd, Paired, K, first>(h, x, scale,
-                                                   std::make_index_sequence<last - first + 1>());
+  apply_dense_of_registers<Simd, Group, K, first>(h, x, scale,
+                                                  std::make_index_sequence<last - first + 1>());
 }
 
-/// The largest paired order that keeps two partial sums (dense_paired_partial_sums).
+/// The largest paired half that keeps two partial sums (dense_paired_partial_sums).
 constexpr std::size_t dense_paired_two_sums_limit = 16;
 static_assert(dense_paired_partial_sums(dense_paired_two_sums_limit) == 2 &&
                   dense_paired_partial_sums(dense_paired_two_sums_limit + 1) == 1,
               "the paired kernels below are instantiated for these ranges of n");
 
+/// A paired product with groups of Group elements.
+template <class Simd, std::size_t Group>
+ROTQ_FORCEINLINE void apply_dense_paired_simd(const dense_sign_columns& a, float* x, float scale) {
+  if (dense_paired_partial_sums(a.order()) == 2)
+    apply_dense_with_sums<Simd, Group, 2, 1, dense_paired_two_sums_limit>(a, x, scale);
+  else
+    apply_dense_with_sums<Simd, Group, 1, dense_paired_two_sums_limit + 1, dense_half_limit>(
+        a, x, scale);
+}
+
 /// apply_dense_portable's contract on the back end Simd (float registers).
 template <class Simd>
 ROTQ_FORCEINLINE void apply_dense_simd(const dense_sign_columns& h, float* x, float scale) {
   static_assert(std::is_same_v<typename Simd::scalar, float>, "the dense product is for float");
+  static_assert(dense_paired_chunk_limit == 4, "the groups below are 1, 2 and 4 elements");
   if (h.paired()) {
-    if (dense_paired_partial_sums(h.order()) == 2)
-      apply_dense_with_sums<Simd, true, 2, 1, dense_paired_two_sums_limit>(h, x, scale);
-    else
-      apply_dense_with_sums<Simd, true, 1, dense_paired_two_sums_limit + 1, dense_half_limit>(
-          h, x, scale);
+    switch (h.log2_group()) {
+      case 0: apply_dense_paired_simd<Simd, 1>(h, x, scale); break;
+      case 1: apply_dense_paired_simd<Simd, 2>(h, x, scale); break;
+      default: apply_dense_paired_simd<Simd, 4>(h, x, scale);
+    }
     return;
   }
   switch (dense_partial_sums(h.order())) {
-    case 4: apply_dense_with_sums<Simd, false, 4, 1, dense_four_sums_limit>(h, x, scale); break;
+    case 4: apply_dense_with_sums<Simd, 0, 4, 1, dense_four_sums_limit>(h, x, scale); break;
     case 2:
-      apply_dense_with_sums<Simd, false, 2, dense_four_sums_limit + 1, dense_two_sums_limit>(
+      apply_dense_with_sums<Simd, 0, 2, dense_four_sums_limit + 1, dense_two_sums_limit>(
           h, x, scale);
       break;
     default:
-      apply_dense_with_sums<Simd, false, 1, dense_two_sums_limit + 1, dense_fwht_limit>(h, x,
+      apply_dense_with_sums<Simd, 0, 1, dense_two_sums_limit + 1, dense_fwht_limit>(h, x,
                                                                                        scale);
   }
 }

@@ -4,7 +4,6 @@
 #include <cstddef>
 
 #include "rotq/config.hpp"
-#include "rotq/detail/hadamard_base.hpp"
 
 namespace rotq {
 namespace detail {

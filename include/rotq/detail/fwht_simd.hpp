@@ -169,22 +169,27 @@ ROTQ_FORCEINLINE void multiply_subtract(Reg& acc, const Reg& a, const Reg& b) {
 #endif
 }
 
+/// The lane signs of the in-register butterfly stage `stage` (distance 2^stage): -1 where that bit
+/// of the lane's index is set, the lane that receives a - b; +1 where it receives a + b.
+template <class Reg>
+ROTQ_FORCEINLINE void lane_signs(Reg& signs, std::size_t stage) {
+  for (std::size_t i = 0; i < simd_width<Reg>; ++i) signs[i] = (i >> stage) & 1 ? -1 : 1;
+}
+
 /// What the butterflies of one transform share: 1 (kept opaque), the lane signs of the in-register
 /// stages and the normalisation.
 template <class Reg>
 struct butterfly_constants {
   static constexpr std::size_t lane_stages = log2_of(simd_width<Reg>);
   Reg one;
-  /// signs[s][i] = -1 where bit s of lane i is set: that lane receives a - b, the others a + b.
-  Reg signs[lane_stages];
+  Reg signs[lane_stages];  ///< stage s's lane_signs at [s]
   Reg scale;
 
   ROTQ_FORCEINLINE explicit butterfly_constants(simd_lane<Reg> normalization) {
     // Read through volatile so that no compiler sees a multiplication by 1 it could remove.
     volatile simd_lane<Reg> unit = 1;
     simd_broadcast(one, unit);
-    for (std::size_t s = 0; s < lane_stages; ++s)
-      for (std::size_t i = 0; i < simd_width<Reg>; ++i) signs[s][i] = (i >> s) & 1 ? -1 : 1;
+    for (std::size_t s = 0; s < lane_stages; ++s) lane_signs(signs[s], s);
     simd_broadcast(scale, normalization);
   }
 };
