@@ -27,7 +27,7 @@ namespace detail {
 /// n * dense_column_stride(n) floats, 16 KiB at 64, which stay in L1 beside the row.
 constexpr std::size_t dense_fwht_limit = 64;
 
-/// The largest order of a paired product's columns, A of order n / 2.
+/// The longest half of a paired product: the rows of its columns, n / 2.
 constexpr std::size_t dense_half_limit = dense_fwht_limit / 2;
 
 /// The length of a column in memory: n rounded up to 16 floats, a whole number of registers of

@@ -3,8 +3,8 @@
 // each output row held in R registers, K partial sums of it (dense_partial_sums), and per column
 // one broadcast element and R multiply-adds with the column's registers. R and K are compile-time
 // constants, so the R * K accumulators stay in registers. A paired product (H_m of the paired
-// form, short chunks) keeps two outputs per row, y0 and y1, and feeds both from each column's
-// registers.
+// form, chunks of p <= 4) keeps two outputs per row, y0 and y1, broadcasts a group of p elements
+// per column instead of one, and feeds both outputs from each column's registers.
 
 #include <algorithm>
 #include <cstddef>
