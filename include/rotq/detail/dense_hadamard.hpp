@@ -9,7 +9,9 @@
 //   y0 = (I (x) S_p) (A' (z0 + z1) - 2 z1),   y1 = (I (x) S_p) (A' (z0 - z1) - 2 z0):
 // A' takes one broadcast group of p elements per column of A, m / 2 columns of n / 2 rows for
 // both halves: 2p times fewer multiply-adds than H_n's n columns and 4p times fewer column loads.
-// S_p is butterflies inside each output register.
+// S_p is butterflies inside each output register. Those n * m / 2 multiply-adds also beat the
+// lookups of H_m (hadamard_base.hpp) on chunks of p <= 4 well past 64 elements, up to
+// dense_paired_limit: 76 * 1 in 0.48 of their time, 164 * 2 in 0.85.
 
 #include <cstddef>
 #include <cstdint>
@@ -27,16 +29,34 @@ namespace detail {
 /// n * dense_column_stride(n) floats, 16 KiB at 64, which stay in L1 beside the row.
 constexpr std::size_t dense_fwht_limit = 64;
 
-/// The longest half of a paired product: the rows of its columns, n / 2.
-constexpr std::size_t dense_half_limit = dense_fwht_limit / 2;
-
-/// The length of a column in memory: n rounded up to 16 floats, a whole number of registers of
-/// every back end (AVX-512's hold 16); the rows past n are zeros.
-constexpr std::size_t dense_column_stride(std::size_t n) { return (n + 15) / 16 * 16; }
+/// The length of a column in memory: n rounded up to an odd number of cache lines of 16 floats, a
+/// whole number of registers of every back end (AVX-512's hold 16); the rows past n are zeros.
+/// Odd, because a pass over a few registers of every column (apply_dense_paired_simd) would
+/// otherwise find its lines in a few sets of L1: columns of 256 floats (124 * 4) put every
+/// fourth column's in the same sets.
+constexpr std::size_t dense_column_stride(std::size_t n) { return ((n + 15) / 16 | 1) * 16; }
 
 /// The longest chunk (p) of a paired product: every back end's register (NEON's: 4 floats) holds
 /// whole chunks, so that a group broadcast and the butterflies of S_p stay inside registers.
 constexpr std::size_t dense_paired_chunk_limit = 4;
+
+/// A paired base takes the dense product for every chunk p up to dense_paired_chunk_limit while
+/// n stays within this: its (m / 2)^2 p multiply-adds a half beat the lookups of H_m on chunks that
+/// short up to 124 * 4 (0.95 of their time), and tie with them above (148 * 4, 164 * 4), where A's
+/// columns, each sign repeated p times, would take 110 KiB.
+constexpr std::size_t dense_paired_limit = 512;
+
+/// The longest half of a paired product: the rows of its columns.
+constexpr std::size_t dense_paired_half_limit = dense_paired_limit / 2;
+
+/// Whether the float transform of m * 2^log2p (a base of the paired form or not) is one dense
+/// product: every n up to dense_fwht_limit, and short chunks of a paired base up to
+/// dense_paired_limit. Holds for every log2p below one that it holds for.
+constexpr bool dense_product_applies(std::size_t m, std::size_t log2p, bool paired) {
+  if (paired && (std::size_t{1} << log2p) <= dense_paired_chunk_limit)
+    return (m << log2p) <= dense_paired_limit;
+  return (m << log2p) <= dense_fwht_limit;
+}
 
 /// How many partial sums each output keeps, K of them over n / K consecutive columns each, which
 /// are added in order at the end: enough independent chains of multiply-adds to hide their latency
@@ -125,7 +145,8 @@ inline void apply_dense_paired_portable(const dense_sign_columns& a, float* x, f
   const std::size_t n = a.order(), stride = a.stride(), log2p = a.log2_group();
   const std::size_t p = std::size_t{1} << log2p;
   const std::size_t span = a.column_count() / dense_paired_partial_sums(n);
-  float u[dense_fwht_limit];
+  float w[2 * dense_paired_half_limit], u[2 * dense_paired_half_limit];
+  paired_split_portable(x, w, n);  // z0 + z1, z0 - z1
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t j = i % p;
     float total[2] = {0, 0};  // y0, y1 before S_p
@@ -133,8 +154,7 @@ inline void apply_dense_paired_portable(const dense_sign_columns& a, float* x, f
       float partial[2] = {0, 0};
       for (std::size_t b = first; b < first + span; ++b) {
         const float sign = a.columns()[b * stride + i];
-        const float z0 = x[b * p + j], z1 = x[n + b * p + j];
-        const float sum = z0 + z1, difference = z0 - z1;
+        const float sum = w[b * p + j], difference = w[n + b * p + j];
         partial[0] = b == first ? sign * sum : partial[0] + sign * sum;
         partial[1] = b == first ? sign * difference : partial[1] + sign * difference;
       }

@@ -100,9 +100,9 @@ inline base_group_plan make_base_group_plan(const sign_matrix& h, std::size_t m,
 
 /// H_m, its signs and the plans for both orientations, by the cheapest groups and by lane_group
 /// columns. Where H_m has the paired form (hadamard_pairs.hpp) the plans apply its quarter A and
-/// A^T, of order m / 2, instead. For the float transforms m * 2^k up to dense_fwht_limit, the
-/// dense H_n and H_n^T (dense_sign_columns: A's and A^T's columns, for groups of p elements, where
-/// paired and p is at most dense_paired_chunk_limit).
+/// A^T, of order m / 2, instead. For the float transforms m * 2^k that dense_product_applies to,
+/// the dense H_n and H_n^T (dense_sign_columns: A's and A^T's columns, for groups of p elements,
+/// where paired and p is at most dense_paired_chunk_limit).
 struct hadamard_base {
   std::size_t order = 0;
   sign_matrix signs;                                 ///< m * m, row-major
@@ -125,7 +125,7 @@ struct hadamard_base {
   }
 
   /// The dense H_n (or H_n^T) of n = m * 2^log2p where the transform of n elements of T is one
-  /// dense product (float, n up to dense_fwht_limit); null otherwise.
+  /// dense product (float, where dense_product_applies); null otherwise.
   template <class T>
   const dense_sign_columns* dense(bool transpose, std::size_t log2p) const {
     const std::vector<dense_sign_columns>& columns = transpose ? dense_transposed : dense_forward;
@@ -138,7 +138,7 @@ struct hadamard_base {
       plan_both(paired_quarter(signs, m), m / 2);
     else
       plan_both(signs, m);
-    for (std::size_t log2p = 0; m << log2p <= dense_fwht_limit; ++log2p) {
+    for (std::size_t log2p = 0; dense_product_applies(m, log2p, paired); ++log2p) {
       dense_forward.emplace_back(signs, m, log2p, false);
       dense_transposed.emplace_back(signs, m, log2p, true);
     }
