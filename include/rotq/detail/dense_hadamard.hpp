@@ -77,9 +77,11 @@ constexpr std::size_t dense_paired_partial_sums(std::size_t n) { return n <= 16 
 /// half.
 class dense_sign_columns {
 public:
-  /// From the m x m base signs of H_m (row-major) and the chunk length p = 2^log2p.
-  dense_sign_columns(const sign_matrix& base, std::size_t m, std::size_t log2p, bool transpose)
-      : paired_((std::size_t{1} << log2p) <= dense_paired_chunk_limit && has_paired_form(base, m)),
+  /// From the m x m base signs of H_m (row-major), whether they have the paired form
+  /// (has_paired_form, which the caller has already checked) and the chunk length p = 2^log2p.
+  dense_sign_columns(const sign_matrix& base, std::size_t m, bool base_paired, std::size_t log2p,
+                     bool transpose)
+      : paired_(base_paired && (std::size_t{1} << log2p) <= dense_paired_chunk_limit),
         n_(paired_ ? (m << log2p) / 2 : m << log2p),
         count_(paired_ ? m / 2 : n_),
         log2p_(paired_ ? log2p : 0),

@@ -139,8 +139,8 @@ struct hadamard_base {
     else
       plan_both(signs, m);
     for (std::size_t log2p = 0; dense_product_applies(m, log2p, paired); ++log2p) {
-      dense_forward.emplace_back(signs, m, log2p, false);
-      dense_transposed.emplace_back(signs, m, log2p, true);
+      dense_forward.emplace_back(signs, m, paired, log2p, false);
+      dense_transposed.emplace_back(signs, m, paired, log2p, true);
     }
   }
 
