@@ -69,11 +69,13 @@ TEST_CASE("fwht equals the dense hadamard_matrix times x, in double", "[hadamard
 }
 
 TEST_CASE("float fwht agrees with the double reference to float rounding", "[hadamard]") {
-  // 12 to 60 are dense products (detail/dense_hadamard.hpp): 44 one; 12, 24 = 12 * 2,
-  // 40 = 20 * 2, 48 = 12 * 4, 52, 56 = 28 * 2 and 60 two of half the order (paired bases, on
-  // groups of p elements, then S_p), and so are 100, 152 = 76 * 2 and 656 = 164 * 4, in several
-  // passes over the columns; the others go by H_m and S_p.
-  for (std::size_t n : {4096, 11008, 652, 100, 152, 656, 12, 24, 40, 44, 48, 52, 56, 60}) {
+  // 12 to 60 are dense products (detail/dense_hadamard.hpp) on groups of p elements, then S_p:
+  // 44 of H_44's columns; 12, 24 = 12 * 2, 40 = 20 * 2, 48 = 12 * 4, 52, 56 = 28 * 2 and 60 of
+  // half the order (paired bases). So are 100, 152 = 76 * 2 and 656 = 164 * 4 (paired, in
+  // several passes over the columns), 68 and 88 = 44 * 2 (unpaired, in two passes); the others,
+  // 136 = 68 * 2 and 176 = 44 * 4 among them, go by H_m and S_p.
+  for (std::size_t n : {4096, 11008, 652, 100, 152, 656, 12, 24, 40, 44, 48, 52, 56, 60, 68, 88,
+                        136, 176}) {
     CAPTURE(n);
     const Eigen::VectorXd x = random_vector(n, 11);
     const Eigen::VectorXd expected = rotq::hadamard_matrix(n) * x;

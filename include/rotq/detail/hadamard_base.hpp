@@ -101,8 +101,8 @@ inline base_group_plan make_base_group_plan(const sign_matrix& h, std::size_t m,
 /// H_m, its signs and the plans for both orientations, by the cheapest groups and by lane_group
 /// columns. Where H_m has the paired form (hadamard_pairs.hpp) the plans apply its quarter A and
 /// A^T, of order m / 2, instead. For the float transforms m * 2^k that dense_product_applies to,
-/// the dense H_n and H_n^T (dense_sign_columns: A's and A^T's columns, for groups of p elements,
-/// where paired and p is at most dense_paired_chunk_limit).
+/// the dense H_n and H_n^T (dense_sign_columns: H_m's or, where paired, A's columns, for groups
+/// of p elements).
 struct hadamard_base {
   std::size_t order = 0;
   sign_matrix signs;                                 ///< m * m, row-major
