@@ -26,8 +26,8 @@ namespace rotq {
 namespace detail {
 
 /// Float transforms of an m * 2^k size up to this n multiply by the dense H_n, whatever the base:
-/// its columns take at most m * dense_column_stride(n) floats, 12 KiB at 48 * 1, which stay in L1
-/// beside the row.
+/// its columns take at most m * dense_column_stride(n) floats, 19 KiB for an unpaired 60 * 1,
+/// which stay in L1 beside the row.
 constexpr std::size_t dense_fwht_limit = 64;
 
 /// The length of a column in memory: n rounded up to an odd number of cache lines of 16 floats, a
