@@ -76,18 +76,23 @@ constexpr bool dense_product_applies(std::size_t m, std::size_t log2p, bool pair
          (paired ? n <= dense_paired_limit : n * m <= dense_unpaired_limit);
 }
 
-/// How many partial sums each output of an unpaired product keeps, K of them over m / K
+/// The longest row, or paired half, that keeps more partial sums (dense_partial_sums): such
+/// rows fill few registers.
+constexpr std::size_t dense_short_row_limit = 16;
+
+/// How many partial sums each output of a product keeps, K of them over the columns / K
 /// consecutive columns each, which are added in order at the end: enough independent chains of
 /// multiply-adds to hide their latency where a row fills few registers (12 floats: two AVX2
 /// registers, four cycles an FMA) or a pass takes a few of them (dense_pass_registers), few
-/// enough that every accumulator stays in a register. It depends on n alone, so that every back
-/// end adds in the same order.
-constexpr std::size_t dense_partial_sums(std::size_t n) { return n <= 16 ? 4 : 2; }
-
-/// The same for a paired product whose halves have n elements, which keeps two outputs per row:
-/// for halves of 6, 10, 12 and 14, two sums (over A's 6, 10, 6 and 14 columns); above, one, which
-/// gives AVX2 8 accumulators for 28.
-constexpr std::size_t dense_paired_partial_sums(std::size_t n) { return n <= 16 ? 2 : 1; }
+/// enough that every accumulator stays in a register. An unpaired row of n elements keeps 4 up
+/// to dense_short_row_limit, 2 above. A paired product whose halves have n elements keeps two
+/// outputs per row and half the sums: for halves of 6, 10, 12 and 14, two (over A's 6, 10, 6 and
+/// 14 columns); above, one, which gives AVX2 8 accumulators for 28. It depends on n and the form
+/// alone, so that every back end adds in the same order.
+constexpr std::size_t dense_partial_sums(std::size_t n, bool paired) {
+  const std::size_t sums = n <= dense_short_row_limit ? 4 : 2;
+  return paired ? sums / 2 : sums;
+}
 
 /// H_m (x) 1_p (or H_m^T (x) 1_p) for an n = m * p transform, p = 2^log2p <= dense_chunk_limit,
 /// as columns of +-1 floats: column b holds H_m[a][b] at the rows a * p ... a * p + p - 1, entry i
@@ -140,8 +145,8 @@ private:
 /// product is +-z, exact, so an FMA rounds as the addition does.
 inline float dense_column_sum(const dense_sign_columns& h, const float* z, std::size_t i,
                               std::size_t sums) {
-  const std::size_t stride = h.stride(), span = h.column_count() / sums, p = std::size_t{1}
-                                                                             << h.log2_group();
+  const std::size_t stride = h.stride(), span = h.column_count() / sums,
+                    p = std::size_t{1} << h.log2_group();
   const std::size_t j = i % p;
   float total = 0;
   for (std::size_t first = 0; first < h.column_count(); first += span) {
@@ -153,11 +158,11 @@ inline float dense_column_sum(const dense_sign_columns& h, const float* z, std::
   return total;
 }
 
-/// x <- scale * H x for the n floats at x, an unpaired base: dense_partial_sums(n) sums a row
-/// (dense_column_sum), then S_p's butterflies in each chunk of p (sylvester_portable's order) and
-/// the scale.
+/// x <- scale * H x for the n floats at x, an unpaired base: dense_partial_sums(n, false) sums a
+/// row (dense_column_sum), then S_p's butterflies in each chunk of p (sylvester_portable's order)
+/// and the scale.
 inline void apply_dense_unpaired_portable(const dense_sign_columns& h, float* x, float scale) {
-  const std::size_t n = h.order(), sums = dense_partial_sums(n);
+  const std::size_t n = h.order(), sums = dense_partial_sums(n, false);
   float u[dense_output_limit];
   for (std::size_t i = 0; i < n; ++i) u[i] = dense_column_sum(h, x, i, sums);
   const std::size_t p = std::size_t{1} << h.log2_group();
@@ -166,11 +171,11 @@ inline void apply_dense_unpaired_portable(const dense_sign_columns& h, float* x,
 }
 
 /// The paired form on the 2n floats at x, halves z0 and z1: the products of A (x) 1_p with
-/// z0 + z1 and z0 - z1, dense_paired_partial_sums(n) sums a row (dense_column_sum); then -2 z1
+/// z0 + z1 and z0 - z1, dense_partial_sums(n, true) sums a row (dense_column_sum); then -2 z1
 /// and -2 z0 added (exact products), S_p's butterflies in each chunk of p (sylvester_portable's
 /// order) and the scale.
 inline void apply_dense_paired_portable(const dense_sign_columns& a, float* x, float scale) {
-  const std::size_t n = a.order(), sums = dense_paired_partial_sums(n);
+  const std::size_t n = a.order(), sums = dense_partial_sums(n, true);
   float w[dense_output_limit], u[dense_output_limit];
   paired_split_portable(x, w, n);  // z0 + z1, z0 - z1
   for (std::size_t i = 0; i < n; ++i) {

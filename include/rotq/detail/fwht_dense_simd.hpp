@@ -209,17 +209,6 @@ ROTQ_FORCEINLINE void apply_dense_registers(const dense_sign_columns& a, const f
   }
 }
 
-/// The largest row that keeps 4 partial sums (dense_partial_sums) and the largest paired half
-/// that keeps two (dense_paired_partial_sums); above them, two and one.
-constexpr std::size_t dense_four_sums_limit = 16;
-constexpr std::size_t dense_paired_two_sums_limit = 16;
-static_assert(dense_partial_sums(dense_four_sums_limit) == 4 &&
-                  dense_partial_sums(dense_four_sums_limit + 1) == 2 &&
-                  dense_partial_sums(dense_unpaired_row_limit) == 2 &&
-                  dense_paired_partial_sums(dense_paired_two_sums_limit) == 2 &&
-                  dense_paired_partial_sums(dense_paired_two_sums_limit + 1) == 1,
-              "the kernels below are instantiated for these ranges of n");
-
 /// The most registers of each output that one pass over the columns computes: 2 * 6 accumulators
 /// (two sums of a row, or one of each paired half), the inputs (a group, or the groups' sum and
 /// difference) and a column take at most 15 of AVX2's 16 registers, with no spill in GCC's loop.
@@ -262,14 +251,15 @@ template <class Simd, std::size_t Halves, std::size_t P>
 ROTQ_FORCEINLINE void apply_dense_grouped_simd(const dense_sign_columns& a, float* x, float scale) {
   constexpr std::size_t width = simd_width<typename Simd::reg>;
   constexpr std::size_t most = dense_pass_registers, one_pass = most * width;
-  static_assert(dense_four_sums_limit == dense_paired_two_sums_limit &&
-                    dense_four_sums_limit < one_pass,
-                "the short rows of both forms take one pass; the others, K = 3 - Halves sums");
-  constexpr std::size_t short_row = dense_four_sums_limit, sums = 3 - Halves;
+  constexpr std::size_t short_row = dense_short_row_limit;
+  static_assert(short_row < one_pass, "short rows take one pass");
+  // K on each side of short_row, where dense_partial_sums steps.
+  constexpr std::size_t short_sums = dense_partial_sums(short_row, Halves == 2),
+                        sums = dense_partial_sums(short_row + 1, Halves == 2);
   const std::size_t n = a.order(), registers = (n + width - 1) / width;
   if (n <= short_row) {
     if constexpr (Halves == 2 ? P <= 2 : P == 1)
-      apply_dense_in_place<Simd, Halves, P, 2 * sums, 1, short_row>(registers, a, x, scale);
+      apply_dense_in_place<Simd, Halves, P, short_sums, 1, short_row>(registers, a, x, scale);
     return;
   }
   if (registers <= most) {
