@@ -144,8 +144,12 @@ TEST_CASE("is_hadamard rejects near misses", "[hadamard]") {
 }
 
 TEST_CASE("the column-group plan costs what best_group_size promises", "[hadamard]") {
-  // ceil(m/g) * (2^g + m): 12 -> 80 at g = 3 (84 at 4); 172 -> 7140 at g = 5, the largest.
+  // In fifths of a table store: 12 -> 344 at g = 3 (378 at 4); a paired 124's half, 62 -> 4912
+  // at g = 4 (5124 at 5, with as many batches); 74 -> 6472 at g = 5 (7112 at 4, in a third
+  // batch); 172 -> 29514 at g = 5, the largest.
   CHECK(rotq::detail::best_group_size(12) == 3);
+  CHECK(rotq::detail::best_group_size(62) == 4);
+  CHECK(rotq::detail::best_group_size(74) == 5);
   CHECK(rotq::detail::best_group_size(172) == rotq::detail::max_base_group);
   CHECK(rotq::detail::best_group_size(1) == 1);
   // Decoding the plan's codes reproduces every entry of the matrix, for the cheapest groups and

@@ -582,10 +582,6 @@ ROTQ_FORCEINLINE void sylvester_simd(const In* in, Out* out, std::size_t log2n, 
 /// with two than with one; four were slower for m = 172 (a batch then holds half the groups).
 constexpr std::size_t base_strip_registers = 2;
 
-/// Column groups per batch in apply_base_strips, at most: a row's table codes for one batch then
-/// fill one 64-bit word (two for 16-bit codes).
-constexpr std::size_t base_batch_limit = 8;
-
 /// Where apply_base_strips keeps the tables of one batch, for a register type and strips of
 /// `Strip` registers: a slot of 2 * 2^(max_base_group - 1) registers per column group and
 /// register of the strip (its signed sums and their negations), slots back to back. A row finds

@@ -48,14 +48,26 @@ constexpr std::size_t max_base_group = 5;
 constexpr std::size_t lane_group = 3;
 constexpr std::size_t lane_chunk_limit = 2;
 
-/// The cheapest group size for order m as the SIMD kernels spend time: each group stores 2^g
-/// registers (its sums and their negations) and each output row loads one of them, and a store
-/// costs about as much as a load (one store and two loads per cycle, but the loads contend for
-/// L1 banks). Minimises ceil(m/g) * (2^g + m) over g = 1..max_base_group.
+/// Column groups per batch in the SIMD kernels (apply_base_strips), at most: a row's table codes
+/// for one batch then fill one 64-bit word (two for 16-bit codes).
+constexpr std::size_t base_batch_limit = 8;
+
+/// The cheapest group size for order m as the SIMD kernels spend time, in fifths of a table
+/// store. Each of the ceil(m/g) groups stores 2^g registers, its sums and their negations (5
+/// each), and pays 10 for loading its columns and its loop; each output row loads one entry of
+/// it (3: two loads a cycle against one store, plus a share of reading the codes); each batch
+/// of base_batch_limit groups after the first loads and stores every row's running sums (8 a
+/// row). Fitted on Zen 3 (AVX2): against ceil(m/g) * (2^g + m), which counted a load as a store
+/// and no batches, it takes g = 4 rather than 5 for m = 92 and the paired halves 50, 54, 62 and
+/// 82 (0.95-1.00 of the time at p >= 16, 1.00-1.04 at p = 4 and 8) and 5 rather than 4 for 38
+/// (76 * 8: 0.92), and keeps 5 for 74 and 116 ... 172, where 4 would add a batch.
 inline std::size_t best_group_size(std::size_t m) {
   std::size_t best = 1, best_cost = 0;
   for (std::size_t g = 1; g <= max_base_group && g <= m; ++g) {
-    const std::size_t cost = (m + g - 1) / g * ((std::size_t{1} << g) + m);
+    const std::size_t groups = (m + g - 1) / g,
+                      batches = (groups + base_batch_limit - 1) / base_batch_limit;
+    const std::size_t cost =
+        groups * (5 * (std::size_t{1} << g) + 3 * m + 10) + (batches - 1) * 8 * m;
     if (g == 1 || cost < best_cost) {
       best = g;
       best_cost = cost;
