@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 
 #include "support/temp_dir.hpp"
@@ -28,6 +29,14 @@ TEST_CASE("read_file_bytes names the file and the reason it cannot be read",
   CHECK_THROWS_WITH(rotq::model::read_file_bytes(missing),
                     Catch::Contains("cannot open '" + missing + "'") &&
                         Catch::Contains("No such file or directory"));
+}
+
+TEST_CASE("read_file_bytes refuses a character device, which never ends", "[model][file][errors]") {
+  // /dev/zero would be read until memory ran out.
+  REQUIRE(std::filesystem::is_character_file("/dev/zero"));
+  CHECK_THROWS_AS(rotq::model::read_file_bytes("/dev/zero"), rotq::error);
+  CHECK_THROWS_WITH(rotq::model::read_file_bytes("/dev/zero"),
+                    Catch::Contains("'/dev/zero' is a character device; expected a file"));
 }
 
 TEST_CASE("byte_reader decodes little-endian int32 and float32 in sequence", "[model][file]") {

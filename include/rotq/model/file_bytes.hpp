@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -19,14 +20,22 @@
 namespace rotq {
 namespace model {
 
-/// The whole content of the file at `path`, as bytes. Throws rotq::error naming the file and the
-/// system's reason when it cannot be opened or read (missing, a directory, no permission).
+/// The whole content of the file at `path`, as bytes: a regular file, or a pipe that ends.
+/// Throws rotq::error naming the file and the system's reason when it cannot be opened or read
+/// (missing, a directory, no permission), and for a character device such as /dev/zero or a
+/// terminal, which would be read until memory ran out or input was typed.
 inline std::string read_file_bytes(const std::string& path) {
+  std::error_code status_error;
+  ROTQ_EXPECTS(!std::filesystem::is_character_file(path, status_error),
+               "'" << path << "' is a character device; expected a file");
   errno = 0;
   const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
                                                              &std::fclose);
   ROTQ_EXPECTS(file != nullptr, "cannot open '" << path << "': " << std::strerror(errno));
   std::string bytes;
+  std::error_code size_error;
+  const std::uintmax_t size = std::filesystem::file_size(path, size_error);
+  if (!size_error) bytes.reserve(static_cast<std::size_t>(size));  // one allocation, not log n
   char chunk[1 << 16];
   std::size_t got = 0;
   while ((got = std::fread(chunk, 1, sizeof chunk, file.get())) > 0) bytes.append(chunk, got);
