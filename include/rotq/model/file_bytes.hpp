@@ -22,8 +22,8 @@ namespace model {
 
 /// The whole content of the file at `path`, as bytes: a regular file, or a pipe that ends.
 /// Throws rotq::error naming the file and the system's reason when it cannot be opened or read
-/// (missing, a directory, no permission), and for a character device such as /dev/zero or a
-/// terminal, which would be read until memory ran out or input was typed.
+/// (missing, a directory, no permission), and for a character device: /dev/zero would be read
+/// until memory ran out, a terminal until someone typed an end of file.
 inline std::string read_file_bytes(const std::string& path) {
   std::error_code status_error;
   ROTQ_EXPECTS(!std::filesystem::is_character_file(path, status_error),
