@@ -171,7 +171,8 @@ void bench_fwht_storage(benchmark::State& state) {
 template <class T>
 void bench_fwht_rows(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
-  constexpr std::size_t rows = 4096;
+  // At least 4096 rows and 2^24 elements (64 MiB of float): far beyond the caches.
+  const std::size_t rows = std::max<std::size_t>(4096, (std::size_t{1} << 24) / n);
   gaussian_buffer<T> x(rows * n, 2), copy(rows * n, 3);
   const rotq::matrix_view<T> view(x.data(), rows, n);
   const auto transform = [&] {
@@ -210,7 +211,8 @@ void register_all() {
     benchmark::RegisterBenchmark("fwht/half", bench_fwht_storage<Eigen::half>)->Arg(n);
     benchmark::RegisterBenchmark("fwht/bfloat16", bench_fwht_storage<Eigen::bfloat16>)->Arg(n);
   }
-  for (const std::int64_t n : {4096, 11008}) {
+  // Rows of a head (128), of a small model (1024) and of a large one, and a group of 16.
+  for (const std::int64_t n : {16, 128, 1024, 4096, 11008}) {
     benchmark::RegisterBenchmark("fwht_rows/float", bench_fwht_rows<float>)
         ->Arg(n)
         ->Unit(benchmark::kMillisecond);

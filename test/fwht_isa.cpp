@@ -207,8 +207,9 @@ const rotq::detail::fwht_kernels<typename Simd::scalar>& compiled_here_kernels()
   namespace detail = rotq::detail;
   using T = typename Simd::scalar;
   static const detail::fwht_kernels<T> kernels{
-      [](const T* in, T* out, std::size_t log2n, std::size_t count, T scale) {
-        detail::sylvester_simd<Simd>(in, out, log2n, count, scale);
+      [](const T* in, T* out, std::size_t log2n, std::size_t count, T scale,
+         detail::chunk_source source) {
+        detail::sylvester_simd<Simd>(in, out, log2n, count, scale, source);
       },
       [](const detail::base_group_plan& plan, const T* z, T* y, std::size_t p, T scale, T*) {
         detail::apply_base_simd<Simd>(plan, z, y, p, scale);
@@ -505,9 +506,10 @@ void check_storage_compiled_here() {
       std::vector<float> expected(n * count);
       for (std::size_t i = 0; i < n * count; ++i)
         expected[i] = static_cast<float>(data[offset + i]);
-      detail::sylvester_chunks_portable(expected.data(), expected.data(), log2n, count, scale);
+      detail::sylvester_chunks_portable(expected.data(), expected.data(), log2n, count, scale,
+                                        detail::chunk_source::cached);
       detail::sylvester_simd<Simd<float>>(data.data() + offset, data.data() + offset, log2n, count,
-                                          scale);
+                                          scale, detail::chunk_source::streamed);
       std::size_t mismatches = 0;
       for (std::size_t i = 0; i < n * count; ++i)
         if (bits_of(data[offset + i]) != bits_of(static_cast<T>(expected[i]))) ++mismatches;
@@ -525,19 +527,24 @@ TEST_CASE("half and bfloat16 rows through the AVX-512 and NEON schedules round o
 }
 #endif
 
-TEST_CASE("the kernels accept out != in and out == in alike", "[fwht_isa]") {
+TEST_CASE("the kernels accept out != in and out == in alike, streamed chunks or cached",
+          "[fwht_isa]") {
+  using rotq::detail::chunk_source;
   for (rotq::isa which : available_isas()) {
     CAPTURE(rotq::isa_name(which));
     const isa_scope scope(which);
     const auto& kernels = rotq::detail::active_fwht_kernels<float>();
-    for (std::size_t log2n : {0u, 2u, 3u, 6u, 12u, 17u}) {
+    // 2^13 and 2^17: chunks of several L1 blocks, and larger than the fixed schedules, whose
+    // blocks prefetch the block after them when streamed.
+    for (std::size_t log2n : {0u, 2u, 3u, 6u, 12u, 13u, 17u}) {
       const std::size_t n = std::size_t{1} << log2n, count = 3;
       CAPTURE(n);
       const std::vector<float> x = gaussian<float>(n * count, 10);
       std::vector<float> in_place = x, out(n * count + 1, -1.0f);
-      kernels.sylvester(in_place.data(), in_place.data(), log2n, count, 0.5f);
+      kernels.sylvester(in_place.data(), in_place.data(), log2n, count, 0.5f,
+                        chunk_source::streamed);
       // Out of place, into a buffer one float off the input's alignment.
-      kernels.sylvester(x.data(), out.data() + 1, log2n, count, 0.5f);
+      kernels.sylvester(x.data(), out.data() + 1, log2n, count, 0.5f, chunk_source::cached);
       CHECK(std::memcmp(in_place.data(), out.data() + 1, n * count * sizeof(float)) == 0);
       CHECK(out[0] == -1.0f);
       const hadamard_entries h(n);  // S_n / sqrt(n); the kernel scaled by 0.5 instead

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
@@ -249,6 +250,68 @@ TEST_CASE("fwht_rows transforms strided rows and leaves the padding alone", "[ha
     rotq::fwht_rows_transposed(rotq::matrix_view<double>(data.data(), rows, n, stride));
     for (std::size_t i = 0; i < data.size(); ++i)
       CHECK(data[i] == Approx(original[i]).margin(1e-12));
+  }
+}
+
+namespace {
+
+template <class T>
+std::uint64_t bits_of(T value) {
+  std::uint64_t bits = 0;
+  std::memcpy(&bits, &value, sizeof(T));
+  return bits;
+}
+
+// fwht_rows over `rows` rows of n, `stride` apart, must give each row the bits that fwht gives
+// it alone: contiguous rows of a power of two run as one batch that prefetches each next row
+// (chunks of 8192 and 2^17 span several L1 blocks, whose first passes prefetch the block after).
+template <class T>
+void check_rows_as_single_transforms(std::size_t n, std::size_t rows, std::size_t stride) {
+  CAPTURE(n, rows, stride);
+  std::vector<T> batch(rows * stride);
+  std::mt19937 gen(unsigned(n + rows + stride));
+  std::normal_distribution<float> dist;
+  for (auto& v : batch) v = static_cast<T>(dist(gen));
+  std::vector<T> alone = batch;
+  rotq::fwht_rows(rotq::matrix_view<T>(batch.data(), rows, n, stride));
+  for (std::size_t r = 0; r < rows; ++r) rotq::fwht(alone.data() + r * stride, n);
+  std::size_t mismatches = 0;
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (bits_of(batch[i]) != bits_of(alone[i])) ++mismatches;
+  CHECK(mismatches == 0);
+}
+
+}  // namespace
+
+TEST_CASE("fwht_rows gives every row the bits of fwht on that row alone", "[hadamard]") {
+  for (std::size_t n :
+       {std::size_t{1}, std::size_t{2}, std::size_t{4}, std::size_t{16}, std::size_t{64},
+        std::size_t{4096}, std::size_t{8192}, std::size_t{1} << 17, std::size_t{192}}) {
+    for (std::size_t rows : {std::size_t{2}, std::size_t{5}}) {
+      check_rows_as_single_transforms<float>(n, rows, n);
+      check_rows_as_single_transforms<Eigen::bfloat16>(n, rows, n);
+      if (n <= 8192) {
+        check_rows_as_single_transforms<double>(n, rows, n);
+        check_rows_as_single_transforms<Eigen::half>(n, rows, n);
+        check_rows_as_single_transforms<float>(n, rows, n + 8);  // strided: row by row
+      }
+    }
+  }
+}
+
+TEST_CASE("contiguous short rows transform as the dense matrix does, in double", "[hadamard]") {
+  // Rows of 2, 4 and 16 share registers in the batch (2 and 4 floats, 2 rows of 4 doubles).
+  for (std::size_t n : {std::size_t{2}, std::size_t{4}, std::size_t{16}}) {
+    CAPTURE(n);
+    const std::size_t rows = 7;
+    const Eigen::MatrixXd x =
+        rotq_test::gaussian<Eigen::MatrixXd>(Eigen::Index(n), Eigen::Index(rows), 5);
+    std::vector<double> data(x.data(), x.data() + x.size());  // column r of x is row r here
+    rotq::fwht_rows(rotq::matrix_view<double>(data.data(), rows, n));
+    const Eigen::MatrixXd expected = rotq::hadamard_matrix(n) * x;
+    const Eigen::Map<const Eigen::MatrixXd> actual(data.data(), Eigen::Index(n),
+                                                   Eigen::Index(rows));
+    CHECK((actual - expected).cwiseAbs().maxCoeff() < 1e-14);
   }
 }
 

@@ -47,8 +47,8 @@ struct avx2_fwht : lane_lookups_avx2<T> {
 template <class T, class In = T, class Out = T>
 __attribute__((target("avx2,fma,f16c"))) void sylvester_avx2(const In* in, Out* out,
                                                              std::size_t log2n, std::size_t count,
-                                                             T scale) {
-  sylvester_simd<avx2_fwht<T>>(in, out, log2n, count, scale);
+                                                             T scale, chunk_source source) {
+  sylvester_simd<avx2_fwht<T>>(in, out, log2n, count, scale, source);
 }
 
 /// apply_base_portable's contract on AVX2 + FMA (`sums` unused: apply_base_simd keeps its own,

@@ -49,8 +49,8 @@ struct avx512_fwht : lane_lookups_avx2<T> {
 /// where isa_available(isa::avx512).
 template <class T, class In = T, class Out = T>
 __attribute__((target("avx2,fma,f16c,avx512f,avx512dq"))) void sylvester_avx512(
-    const In* in, Out* out, std::size_t log2n, std::size_t count, T scale) {
-  sylvester_simd<avx512_fwht<T>>(in, out, log2n, count, scale);
+    const In* in, Out* out, std::size_t log2n, std::size_t count, T scale, chunk_source source) {
+  sylvester_simd<avx512_fwht<T>>(in, out, log2n, count, scale, source);
 }
 
 /// apply_base_portable's contract on AVX-512 (`sums` unused: apply_base_simd keeps its own,

@@ -32,7 +32,8 @@ constexpr dense_kernel<T> for_float_only(dense_kernel<float> kernel) {
 /// apply_dense_portable.
 template <class T>
 struct fwht_kernels {
-  void (*sylvester)(const T* in, T* out, std::size_t log2n, std::size_t count, T scale);
+  void (*sylvester)(const T* in, T* out, std::size_t log2n, std::size_t count, T scale,
+                    chunk_source source);
   void (*apply_base)(const base_group_plan& plan, const T* z, T* y, std::size_t p, T scale,
                      T* sums);
   void (*apply_paired_base)(const base_group_plan& plan, const T* z, T* y, std::size_t p, T scale,
@@ -77,7 +78,8 @@ struct fwht_tables {
 /// float: it widens the row as its first pass loads it and rounds as its last pass stores it.
 template <class S>
 struct storage_fwht_kernels {
-  void (*sylvester)(const S* in, S* out, std::size_t log2n, std::size_t count, float scale);
+  void (*sylvester)(const S* in, S* out, std::size_t log2n, std::size_t count, float scale,
+                    chunk_source source);
 };
 
 /// storage_fwht_kernels<S> for each instruction set of this build (a family for active_kernels).

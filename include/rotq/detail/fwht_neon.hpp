@@ -55,8 +55,9 @@ struct neon_fwht {
 #if ROTQ_HAS_NEON
 /// sylvester_chunks_portable's contract with NEON, In and Out T or a storage type.
 template <class T, class In = T, class Out = T>
-void sylvester_neon(const In* in, Out* out, std::size_t log2n, std::size_t count, T scale) {
-  sylvester_simd<neon_fwht<T>>(in, out, log2n, count, scale);
+void sylvester_neon(const In* in, Out* out, std::size_t log2n, std::size_t count, T scale,
+                    chunk_source source) {
+  sylvester_simd<neon_fwht<T>>(in, out, log2n, count, scale, source);
 }
 
 /// apply_base_portable's contract with NEON (`sums` unused: apply_base_simd keeps its own,

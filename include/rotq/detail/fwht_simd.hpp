@@ -312,10 +312,19 @@ constexpr std::size_t stride_multiply_every(std::size_t registers) {
   return registers >= 8 ? 4 : 0;
 }
 
+/// Asks the cache for the lines of Bytes bytes at `from`.
+template <std::size_t Bytes, class Element>
+ROTQ_FORCEINLINE void prefetch_bytes(const Element* from) {
+  ROTQ_UNROLL
+  for (std::size_t at = 0; at < Bytes; at += cache_line_bytes)
+    __builtin_prefetch(reinterpret_cast<const char*>(from) + at);
+}
+
 /// First pass: each block of R registers (R * width contiguous elements) gets every stage that
-/// lies inside it, reading `in` and writing `out`.
+/// lies inside it, reading `in` and writing `out`. Unless `next` is null, the n elements there are
+/// prefetched along the way, each block the one at its own offset.
 template <class Simd, std::size_t R, bool Scaled, class In, class Out>
-ROTQ_FORCEINLINE void leaf_pass(const In* in, Out* out, std::size_t n,
+ROTQ_FORCEINLINE void leaf_pass(const In* in, Out* out, std::size_t n, const In* next,
                                 const butterfly_constants<typename Simd::reg>& c) {
   using reg = typename Simd::reg;
   constexpr std::size_t width = simd_width<reg>;
@@ -324,6 +333,7 @@ ROTQ_FORCEINLINE void leaf_pass(const In* in, Out* out, std::size_t n,
   const In* again = in;
   asm("" : "+r"(again));
   for (std::size_t b = 0; b < n; b += R * width) {
+    if (next != nullptr) prefetch_bytes<R * width * sizeof(In)>(next + b);
     reg r[R];
     ROTQ_UNROLL
     for (std::size_t k = 0; k < R; ++k)
@@ -385,12 +395,24 @@ ROTQ_FORCEINLINE void stride_passes(typename Simd::scalar* work, Out* out, std::
   }
 }
 
+/// What the leaf passes of the block at `in + b` (of `block` elements, in a chunk of n) prefetch:
+/// the next block, or the chunk's own `next` after the last block; nothing where `next` is null
+/// (the chunk is not streamed).
+template <class In>
+ROTQ_FORCEINLINE const In* following_block(const In* in, std::size_t b, std::size_t block,
+                                           std::size_t n, const In* next) {
+  if (next == nullptr || b + block == n) return next;
+  return in + b + block;
+}
+
 /// out = S_n in (times the scale when `Scaled`) for n = 2^Log2n >= width, on a schedule fixed at
 /// compile time: one leaf pass, then stride passes; above the L1 block size, each block first,
 /// then the stages across blocks. The first pass reads `in`, the last writes `out` and the others
-/// work in `work` (which may be `out` when that holds scalars).
+/// work in `work` (which may be `out` when that holds scalars). `next`: the n elements read after
+/// these, prefetched during the leaf passes (each block's the block after it), or null.
 template <class Simd, std::size_t Log2n, bool Scaled, class In, class Out>
 ROTQ_FORCEINLINE void sylvester_fixed(const In* in, typename Simd::scalar* work, Out* out,
+                                      const In* next,
                                       const butterfly_constants<typename Simd::reg>& c) {
   using reg = typename Simd::reg;
   constexpr std::size_t width = simd_width<reg>;
@@ -402,15 +424,16 @@ ROTQ_FORCEINLINE void sylvester_fixed(const In* in, typename Simd::scalar* work,
     constexpr std::size_t leaf = std::min(Log2n - log2_width, log2_of(Simd::leaf_registers));
     constexpr std::size_t rest = Log2n - log2_width - leaf;
     if constexpr (rest == 0) {
-      leaf_pass<Simd, std::size_t{1} << leaf, Scaled>(in, out, n, c);
+      leaf_pass<Simd, std::size_t{1} << leaf, Scaled>(in, out, n, next, c);
     } else {
-      leaf_pass<Simd, std::size_t{1} << leaf, false>(in, work, n, c);
+      leaf_pass<Simd, std::size_t{1} << leaf, false>(in, work, n, next, c);
       stride_passes<Simd, rest, (width << leaf), Scaled>(work, out, n, c);
     }
   } else {
     constexpr std::size_t block = std::size_t{1} << log2_block;
     for (std::size_t b = 0; b < n; b += block)
-      sylvester_fixed<Simd, log2_block, false>(in + b, work + b, work + b, c);
+      sylvester_fixed<Simd, log2_block, false>(in + b, work + b, work + b,
+                                               following_block(in, b, block, n, next), c);
     stride_passes<Simd, Log2n - log2_block, block, Scaled>(work, out, n, c);
   }
 }
@@ -426,16 +449,18 @@ ROTQ_FORCEINLINE void stride_pass_of_radix(std::size_t log2_radix, const typenam
          ...);
 }
 
-/// Above 2^16: blocks of 2^16 with the fixed schedule, then passes across the blocks.
+/// Above 2^16: blocks of 2^16 with the fixed schedule, then passes across the blocks; `next` as
+/// sylvester_fixed's.
 template <class Simd, class In, class Out>
 ROTQ_FORCEINLINE void sylvester_large(const In* in, typename Simd::scalar* work, Out* out,
-                                      std::size_t log2n,
+                                      std::size_t log2n, const In* next,
                                       const butterfly_constants<typename Simd::reg>& c) {
   constexpr std::size_t block = std::size_t{1} << fwht_largest_fixed_log2;
   constexpr std::size_t most = stride_pass_log2_radix<Simd>(block);
   const std::size_t n = std::size_t{1} << log2n;
   for (std::size_t b = 0; b < n; b += block)
-    sylvester_fixed<Simd, fwht_largest_fixed_log2, false>(in + b, work + b, work + b, c);
+    sylvester_fixed<Simd, fwht_largest_fixed_log2, false>(
+        in + b, work + b, work + b, following_block(in, b, block, n, next), c);
   std::size_t rest = log2n - fwht_largest_fixed_log2, stride = block;
   while (rest > 0) {
     const std::size_t passes = (rest + most - 1) / most;
@@ -461,15 +486,24 @@ ROTQ_FORCEINLINE typename Simd::scalar* chunk_work(Out* out, typename Simd::scal
     return scratch;
 }
 
+/// The chunk after chunk k of `count` chunks of n at `in` where they are streamed, else null
+/// (sylvester_fixed's `next`).
+template <class In>
+ROTQ_FORCEINLINE const In* next_streamed_chunk(const In* in, std::size_t k, std::size_t count,
+                                               std::size_t n, chunk_source source) {
+  return source == chunk_source::streamed && k + 1 < count ? in + (k + 1) * n : nullptr;
+}
+
 /// sylvester_fixed for each of `count` consecutive chunks of 2^Log2n; `scratch` as chunk_work.
 template <class Simd, std::size_t Log2n, class In, class Out>
 ROTQ_FORCEINLINE bool sylvester_fixed_chunks(std::size_t count, const In* in, Out* out,
-                                             typename Simd::scalar* scratch,
+                                             typename Simd::scalar* scratch, chunk_source source,
                                              const butterfly_constants<typename Simd::reg>& c) {
   constexpr std::size_t n = std::size_t{1} << Log2n;
   for (std::size_t k = 0; k < count; ++k)
     sylvester_fixed<Simd, Log2n, true>(in + k * n, chunk_work<Simd>(out + k * n, scratch),
-                                       out + k * n, c);
+                                       out + k * n, next_streamed_chunk(in, k, count, n, source),
+                                       c);
   return true;
 }
 
@@ -477,11 +511,12 @@ ROTQ_FORCEINLINE bool sylvester_fixed_chunks(std::size_t count, const In* in, Ou
 template <class Simd, class In, class Out, std::size_t... Log2n>
 ROTQ_FORCEINLINE void sylvester_fixed_of_size(std::size_t log2n, std::size_t count, const In* in,
                                               Out* out, typename Simd::scalar* scratch,
+                                              chunk_source source,
                                               const butterfly_constants<typename Simd::reg>& c,
                                               std::index_sequence<Log2n...>) {
   constexpr std::size_t log2_width = log2_of(simd_width<typename Simd::reg>);
   (void)((log2n == Log2n + log2_width &&
-          sylvester_fixed_chunks<Simd, Log2n + log2_width>(count, in, out, scratch, c)) ||
+          sylvester_fixed_chunks<Simd, Log2n + log2_width>(count, in, out, scratch, source, c)) ||
          ...);
 }
 
@@ -530,7 +565,8 @@ ROTQ_FORCEINLINE bool sylvester_short_chunks(const In* in, Out* out, std::size_t
   for (; at + step <= whole; at += step)
     short_chunk_registers_pass<Simd, Log2n, short_chunk_registers>(in + at, out + at, c);
   for (; at < whole; at += width) short_chunk_registers_pass<Simd, Log2n, 1>(in + at, out + at, c);
-  sylvester_chunks_portable(in + whole, out + whole, Log2n, (total - whole) >> Log2n, scale);
+  sylvester_chunks_portable(in + whole, out + whole, Log2n, (total - whole) >> Log2n, scale,
+                            chunk_source::cached);
   return true;
 }
 
@@ -549,10 +585,11 @@ struct sylvester_work;  // simd_scratch purpose: the passes of a transform not d
 /// type. Chunks shorter than one register go through sylvester_short_chunks. Stores of registers
 /// that straddle cache lines made a stride pass up to 1.8 times slower, so when `out` is not
 /// aligned to the register size (or holds a storage type), the passes between a chunk's first and
-/// last run in aligned scratch memory.
+/// last run in aligned scratch memory. Streamed chunks of a register or more prefetch the next
+/// chunk; shorter ones are read in order, as the hardware prefetchers expect.
 template <class Simd, class In, class Out>
 ROTQ_FORCEINLINE void sylvester_simd(const In* in, Out* out, std::size_t log2n, std::size_t count,
-                                     typename Simd::scalar scale) {
+                                     typename Simd::scalar scale, chunk_source source) {
   using T = typename Simd::scalar;
   using reg = typename Simd::reg;
   constexpr std::size_t log2_width = log2_of(simd_width<reg>);
@@ -569,10 +606,10 @@ ROTQ_FORCEINLINE void sylvester_simd(const In* in, Out* out, std::size_t log2n, 
   if (log2n > fwht_largest_fixed_log2) {
     for (std::size_t k = 0; k < count; ++k)
       sylvester_large<Simd>(in + k * n, chunk_work<Simd>(out + k * n, scratch), out + k * n, log2n,
-                            c);
+                            next_streamed_chunk(in, k, count, n, source), c);
   } else {
     sylvester_fixed_of_size<Simd>(
-        log2n, count, in, out, scratch, c,
+        log2n, count, in, out, scratch, source, c,
         std::make_index_sequence<fwht_largest_fixed_log2 - log2_width + 1>());
   }
 }
