@@ -12,6 +12,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "support/matrices.hpp"
@@ -75,8 +76,8 @@ TEST_CASE("float fwht agrees with the double reference to float rounding", "[had
   // half the order (paired bases). So are 100, 152 = 76 * 2 and 656 = 164 * 4 (paired, in
   // several passes over the columns), 68 and 88 = 44 * 2 (unpaired, in two passes); the others,
   // 136 = 68 * 2 and 176 = 44 * 4 among them, go by H_m and S_p.
-  for (std::size_t n : {4096, 11008, 652, 100, 152, 656, 12, 24, 40, 44, 48, 52, 56, 60, 68, 88,
-                        136, 176}) {
+  for (std::size_t n :
+       {4096, 11008, 652, 100, 152, 656, 12, 24, 40, 44, 48, 52, 56, 60, 68, 88, 136, 176}) {
     CAPTURE(n);
     const Eigen::VectorXd x = random_vector(n, 11);
     const Eigen::VectorXd expected = rotq::hadamard_matrix(n) * x;
@@ -212,8 +213,8 @@ TEST_CASE("unsupported sizes are rejected with a message naming n", "[hadamard][
                     Catch::Contains("signs do not fit in memory"));
   // Supported sizes whose dense matrix could not be allocated: an error, not an Eigen assertion
   // or std::bad_alloc. 2^28 is addressable (2^59 bytes) but beyond any machine's memory.
-  for (std::size_t n : {std::size_t{1} << 28, std::size_t{1} << 31, std::size_t{1} << 62,
-                        std::size_t{1} << 63}) {
+  for (std::size_t n :
+       {std::size_t{1} << 28, std::size_t{1} << 31, std::size_t{1} << 62, std::size_t{1} << 63}) {
     CAPTURE(n);
     CHECK_THROWS_WITH(rotq::hadamard_matrix(n), Catch::Contains("does not fit in memory"));
   }
@@ -412,6 +413,56 @@ TEST_CASE("register_hadamard_base validates and then drives the transform", "[ha
   CHECK_THROWS_WITH(rotq::register_hadamard_base(12, zero), Catch::Contains("signs[0] = 0"));
   CHECK_THROWS_WITH(rotq::load_hadamard_base("/nonexistent/had12.txt"),
                     Catch::Contains("cannot open '/nonexistent/had12.txt'"));
+}
+
+TEST_CASE("bases of symmetric circulant blocks are applied through their Fourier plans",
+          "[hadamard]") {
+  // The Williamson bases are 4 x 4 arrays of symmetric circulant blocks, which float transforms
+  // with short chunks apply in a real Fourier basis (detail/circulant_blocks.hpp); other bases
+  // are not. The plan comes from the signs in use, so a registered base gets one when it has the
+  // form and none otherwise, and the transform equals the dense product of that base either way.
+  for (std::size_t m : {92u, 116u, 156u, 172u}) {
+    CAPTURE(m);
+    const std::vector<std::int8_t> signs = rotq::hadamard_base_signs(m);
+    CHECK(rotq::detail::circulant_plan(signs, m, false).order() == m / 4);
+    CHECK(rotq::detail::circulant_plan(signs, m, true).order() == m / 4);
+  }
+  for (std::size_t m : {12u, 44u, 108u, 188u}) {  // Paley I and II, Goethals-Seidel
+    CAPTURE(m);
+    CHECK(rotq::detail::circulant_plan(rotq::hadamard_base_signs(m), m, false).order() == 0);
+  }
+
+  const std::size_t m = 92, t = 23;
+  const std::vector<std::int8_t> original = rotq::hadamard_base_signs(m);
+  auto swap_rows = [&](std::vector<std::int8_t> signs, std::size_t a, std::size_t b) {
+    for (std::size_t j = 0; j < m; ++j) std::swap(signs[a * m + j], signs[b * m + j]);
+    return signs;
+  };
+  // Block rows 0 and 1 exchanged keep the form; two rows inside a block do not.
+  std::vector<std::int8_t> blocks_swapped = original;
+  for (std::size_t i = 0; i < t; ++i) blocks_swapped = swap_rows(blocks_swapped, i, t + i);
+  const std::vector<std::int8_t> rows_swapped = swap_rows(original, 0, 1);
+  const std::vector<std::pair<std::vector<std::int8_t>, bool>> cases = {{blocks_swapped, true},
+                                                                        {rows_swapped, false}};
+  for (const auto& [signs, planned] : cases) {
+    CAPTURE(planned);
+    rotq::register_hadamard_base(m, signs);
+    const auto base = rotq::detail::hadamard_registry::instance().find(m);
+    CHECK((base->circulant_forward.order() == t) == planned);
+    CHECK((base->circulant_transposed.order() == t) == planned);
+    for (std::size_t n : {m, 2 * m, 4 * m}) {
+      CAPTURE(n);
+      const Eigen::VectorXd x = random_vector(n, 9);
+      const Eigen::MatrixXd h = rotq::hadamard_matrix(n);
+      Eigen::VectorXf y = x.cast<float>(), back = x.cast<float>();
+      rotq::fwht(y.data(), n);
+      rotq::fwht_transposed(back.data(), n);
+      CHECK((y.cast<double>() - h * x).cwiseAbs().maxCoeff() < 1e-5);
+      CHECK((back.cast<double>() - h.transpose() * x).cwiseAbs().maxCoeff() < 1e-5);
+    }
+  }
+  rotq::register_hadamard_base(m, original);  // restore for the rest of this process
+  CHECK(rotq::detail::hadamard_registry::instance().find(m)->circulant_forward.order() == t);
 }
 
 TEST_CASE("concurrent first use of a base order builds it once and transforms correctly",

@@ -197,12 +197,15 @@ T* thread_scratch(std::size_t count) {
 }
 
 /// Work elements a transform of this shape needs: the mixed chunks, the group sums and for a
-/// paired base the sums and differences of its halves (apply_paired_base_portable).
+/// paired base the sums and differences of its halves (apply_paired_base_portable); or the
+/// circulant kernel's vectors.
 inline std::size_t fwht_scratch_size(const fwht_shape& shape) {
   if (shape.m == 1) return 0;
   // Every plan of a base has the same order; their groups differ.
   const std::size_t group = std::max(shape.base->forward.group, lane_group);
-  return (shape.base->paired ? 2 : 1) * shape.n + (std::size_t{1} << (group - 1)) * shape.p;
+  const std::size_t sums =
+      (shape.base->paired ? 2 : 1) * shape.n + (std::size_t{1} << (group - 1)) * shape.p;
+  return std::max(sums, shape.base->circulant_forward.work_size());
 }
 
 /// The factor every output of a transform of this shape is multiplied by.
@@ -223,6 +226,12 @@ void fwht_compute(const fwht_kernels<T>& kernels, T* x, const fwht_shape& shape,
   }
   if (const dense_sign_columns* dense = shape.base->dense<T>(transposed, shape.log2p)) {
     kernels.apply_dense(*dense, x, scale);
+    return;
+  }
+  // H_m in place through the Fourier basis of its circulant blocks, then S_p on each chunk.
+  if (const circulant_plan* circulant = shape.base->circulant<T>(transposed, shape.p)) {
+    kernels.apply_circulant(*circulant, x, x, shape.p, scale, work);
+    if (shape.p > 1) kernels.sylvester(x, x, shape.log2p, shape.m, T(1), chunk_source::cached);
     return;
   }
   // Mix the chunks into `work`, then transform each chunk back into x: H_m and S_p act on

@@ -8,6 +8,7 @@
 
 #if ROTQ_HAS_X86_DISPATCH
 #include "rotq/detail/float_storage.hpp"
+#include "rotq/detail/fwht_circulant_simd.hpp"
 #include "rotq/detail/fwht_dense_simd.hpp"
 #include "rotq/detail/fwht_lanes_avx2.hpp"
 #include "rotq/detail/fwht_simd.hpp"
@@ -73,6 +74,14 @@ __attribute__((target("avx2,fma"))) void apply_paired_base_avx2(const base_group
 inline __attribute__((target("avx2,fma"))) void apply_dense_avx2(const dense_sign_columns& h,
                                                                  float* x, float scale) {
   apply_dense_simd<avx2_fwht<float>>(h, x, scale);
+}
+
+/// apply_circulant_portable's contract on AVX2 + FMA; call only where isa_available(isa::avx2).
+inline __attribute__((target("avx2,fma"))) void apply_circulant_avx2(const circulant_plan& plan,
+                                                                     const float* z, float* y,
+                                                                     std::size_t p, float scale,
+                                                                     float* work) {
+  apply_circulant_simd<avx2_fwht<float>>(plan, z, y, p, scale, work);
 }
 
 }  // namespace detail

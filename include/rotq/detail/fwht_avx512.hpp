@@ -10,6 +10,7 @@
 
 #if ROTQ_HAS_X86_DISPATCH
 #include "rotq/detail/float_storage.hpp"
+#include "rotq/detail/fwht_circulant_simd.hpp"
 #include "rotq/detail/fwht_dense_simd.hpp"
 #include "rotq/detail/fwht_lanes_avx2.hpp"
 #include "rotq/detail/fwht_simd.hpp"
@@ -73,6 +74,12 @@ __attribute__((target("avx2,fma,avx512f,avx512dq"))) void apply_paired_base_avx5
 inline __attribute__((target("avx2,fma,avx512f,avx512dq"))) void apply_dense_avx512(
     const dense_sign_columns& h, float* x, float scale) {
   apply_dense_simd<avx512_fwht<float>>(h, x, scale);
+}
+
+/// apply_circulant_portable's contract on AVX-512; call only where isa_available(isa::avx512).
+inline __attribute__((target("avx2,fma,avx512f,avx512dq"))) void apply_circulant_avx512(
+    const circulant_plan& plan, const float* z, float* y, std::size_t p, float scale, float* work) {
+  apply_circulant_simd<avx512_fwht<float>>(plan, z, y, p, scale, work);
 }
 
 }  // namespace detail

@@ -17,10 +17,14 @@ namespace detail {
 
 template <class T>
 using dense_kernel = void (*)(const dense_sign_columns& h, T* x, T scale);
-
-/// A back end's dense kernel where T is float; none for double (dense_hadamard.hpp).
 template <class T>
-constexpr dense_kernel<T> for_float_only(dense_kernel<float> kernel) {
+using circulant_kernel = void (*)(const circulant_plan& plan, const T* z, T* y, std::size_t p,
+                                  T scale, T* work);
+
+/// A back end's kernel of the kind Kernel where T is float; none for double (the dense and the
+/// circulant kernels are for float only).
+template <class T, template <class> class Kernel>
+constexpr Kernel<T> for_float_only(Kernel<float> kernel) {
   if constexpr (std::is_same_v<T, float>)
     return kernel;
   else
@@ -38,7 +42,8 @@ struct fwht_kernels {
                      T* sums);
   void (*apply_paired_base)(const base_group_plan& plan, const T* z, T* y, std::size_t p, T scale,
                             T* sums);
-  dense_kernel<T> apply_dense;  ///< float only: where hadamard_base::dense gives columns
+  dense_kernel<T> apply_dense;          ///< float only: where hadamard_base::dense gives columns
+  circulant_kernel<T> apply_circulant;  ///< float only: where hadamard_base::circulant gives a plan
 };
 
 /// fwht_kernels<T> for each instruction set of this build (a family for active_kernels).
@@ -49,26 +54,30 @@ struct fwht_tables {
   static const table& portable() {
     static const table kernels{&sylvester_chunks_portable<T, T, T>, &apply_base_portable<T>,
                                &apply_paired_base_portable<T>,
-                               for_float_only<T>(&apply_dense_portable)};
+                               for_float_only<T, dense_kernel>(&apply_dense_portable),
+                               for_float_only<T, circulant_kernel>(&apply_circulant_portable)};
     return kernels;
   }
 #if ROTQ_HAS_X86_DISPATCH
   static const table& avx2() {
     static const table kernels{&sylvester_avx2<T>, &apply_base_avx2<T>, &apply_paired_base_avx2<T>,
-                               for_float_only<T>(&apply_dense_avx2)};
+                               for_float_only<T, dense_kernel>(&apply_dense_avx2),
+                               for_float_only<T, circulant_kernel>(&apply_circulant_avx2)};
     return kernels;
   }
   static const table& avx512() {
     static const table kernels{&sylvester_avx512<T>, &apply_base_avx512<T>,
                                &apply_paired_base_avx512<T>,
-                               for_float_only<T>(&apply_dense_avx512)};
+                               for_float_only<T, dense_kernel>(&apply_dense_avx512),
+                               for_float_only<T, circulant_kernel>(&apply_circulant_avx512)};
     return kernels;
   }
 #endif
 #if ROTQ_HAS_NEON
   static const table& neon() {
     static const table kernels{&sylvester_neon<T>, &apply_base_neon<T>, &apply_paired_base_neon<T>,
-                               for_float_only<T>(&apply_dense_neon)};
+                               for_float_only<T, dense_kernel>(&apply_dense_neon),
+                               for_float_only<T, circulant_kernel>(&apply_circulant_neon)};
     return kernels;
   }
 #endif

@@ -15,6 +15,7 @@
 #include "rotq/detail/hadamard_base.hpp"
 
 #if ROTQ_HAS_NEON || ROTQ_HAS_X86_DISPATCH
+#include "rotq/detail/fwht_circulant_simd.hpp"
 #include "rotq/detail/fwht_dense_simd.hpp"
 #include "rotq/detail/fwht_simd.hpp"
 
@@ -78,6 +79,12 @@ void apply_paired_base_neon(const base_group_plan& plan, const T* z, T* y, std::
 /// apply_dense_portable's contract with NEON.
 inline void apply_dense_neon(const dense_sign_columns& h, float* x, float scale) {
   apply_dense_simd<neon_fwht<float>>(h, x, scale);
+}
+
+/// apply_circulant_portable's contract on NEON.
+inline void apply_circulant_neon(const circulant_plan& plan, const float* z, float* y,
+                                 std::size_t p, float scale, float* work) {
+  apply_circulant_simd<neon_fwht<float>>(plan, z, y, p, scale, work);
 }
 #endif  // ROTQ_HAS_NEON
 

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "rotq/detail/circulant_blocks.hpp"
 #include "rotq/detail/dense_hadamard.hpp"
 #include "rotq/detail/hadamard_constructions.hpp"
 #include "rotq/detail/hadamard_pairs.hpp"
@@ -114,7 +115,8 @@ inline base_group_plan make_base_group_plan(const sign_matrix& h, std::size_t m,
 /// columns. Where H_m has the paired form (hadamard_pairs.hpp) the plans apply its quarter A and
 /// A^T, of order m / 2, instead. For the float transforms m * 2^k that dense_product_applies to,
 /// the dense H_n and H_n^T (dense_sign_columns: H_m's or, where paired, A's columns, for groups
-/// of p elements).
+/// of p elements). Where H_m is a 4 x 4 array of symmetric circulant blocks, the plans that apply
+/// it through their Fourier basis (circulant_blocks.hpp).
 struct hadamard_base {
   std::size_t order = 0;
   sign_matrix signs;                                 ///< m * m, row-major
@@ -125,6 +127,8 @@ struct hadamard_base {
   base_group_plan lane_transposed;                   ///< transposed by lane_group columns
   std::vector<dense_sign_columns> dense_forward;     ///< H_n of n = m * 2^k at [k]
   std::vector<dense_sign_columns> dense_transposed;  ///< H_n^T of n = m * 2^k at [k]
+  circulant_plan circulant_forward;                  ///< H_m, or none (order() == 0)
+  circulant_plan circulant_transposed;               ///< H_m^T, or none
 
   /// The plan for one orientation: by lane_group columns for float chunks of at most
   /// lane_chunk_limit elements, whatever the instruction set, so that every back end adds in the
@@ -144,6 +148,15 @@ struct hadamard_base {
     return std::is_same_v<T, float> && log2p < columns.size() ? &columns[log2p] : nullptr;
   }
 
+  /// The circulant plan where a float transform with chunks of p elements takes it (a base of
+  /// that form where circulant_kernel_applies, and no dense product); null otherwise.
+  template <class T>
+  const circulant_plan* circulant(bool transpose, std::size_t p) const {
+    const circulant_plan& plan = transpose ? circulant_transposed : circulant_forward;
+    const bool applies = plan.order() != 0 && circulant_kernel_applies(plan.order(), p);
+    return std::is_same_v<T, float> && applies ? &plan : nullptr;
+  }
+
   hadamard_base(std::size_t m, sign_matrix h)
       : order(m), signs(std::move(h)), paired(has_paired_form(signs, m)) {
     if (paired)
@@ -153,6 +166,10 @@ struct hadamard_base {
     for (std::size_t log2p = 0; dense_product_applies(m, log2p, paired); ++log2p) {
       dense_forward.emplace_back(signs, m, paired, log2p, false);
       dense_transposed.emplace_back(signs, m, paired, log2p, true);
+    }
+    if (!paired) {  // the paired form's products are cheaper still
+      circulant_forward = circulant_plan(signs, m, false);
+      circulant_transposed = circulant_plan(signs, m, true);
     }
   }
 
