@@ -36,6 +36,32 @@ ROTQ_FORCEINLINE void fused_multiply_add(Reg& acc, const Reg& a, const Reg& b) {
   }
 }
 
+/// One step j of circulant_products_tile: the R registers of table row j times in_c(j) for the
+/// four blocks, the first step's products rounded (First), the others added by fused multiply-adds.
+template <class Simd, std::size_t R, bool First, class Reg = typename Simd::reg>
+ROTQ_FORCEINLINE void circulant_products_step(Reg (&sums)[4][R], const float* row, const float* in,
+                                              std::size_t lanes) {
+  constexpr std::size_t width = simd_width<Reg>;
+  Reg entries[R], input;
+  ROTQ_UNROLL
+  for (std::size_t q = 0; q < R; ++q) simd_load(entries[q], row + q * width);
+  ROTQ_UNROLL
+  for (std::size_t c = 0; c < 4; ++c) {
+    broadcast_element<Simd>(input, in + c * lanes);
+    ROTQ_UNROLL
+    for (std::size_t q = 0; q < R; ++q) {
+      if constexpr (First) {
+        sums[c][q] = input * entries[q];
+      } else {
+        // Through a copy: an asm operand bound to the array element kept the array in memory.
+        Reg sum = sums[c][q];
+        fused_multiply_add<Simd>(sum, input, entries[q]);
+        sums[c][q] = sum;
+      }
+    }
+  }
+}
+
 /// circulant_products_portable for the R registers from lane `lane0` on: the four blocks' sums,
 /// stored to out.
 template <class Simd, std::size_t R>
@@ -45,32 +71,10 @@ ROTQ_FORCEINLINE void circulant_products_tile(const circulant_plan& plan, const 
   using reg = typename Simd::reg;
   constexpr std::size_t width = simd_width<reg>;
   const std::size_t h = plan.half(), lanes = plan.lanes();
-  reg sums[4][R], entries[R], input;
-  ROTQ_UNROLL
-  for (std::size_t q = 0; q < R; ++q)
-    simd_load(entries[q], table + first * lanes + lane0 + q * width);
-  ROTQ_UNROLL
-  for (std::size_t c = 0; c < 4; ++c) {
-    broadcast_element<Simd>(input, in + c * lanes + first);
-    ROTQ_UNROLL
-    for (std::size_t q = 0; q < R; ++q) sums[c][q] = input * entries[q];
-  }
-  for (std::size_t j = first + 1; j <= h; ++j) {
-    ROTQ_UNROLL
-    for (std::size_t q = 0; q < R; ++q)
-      simd_load(entries[q], table + j * lanes + lane0 + q * width);
-    ROTQ_UNROLL
-    for (std::size_t c = 0; c < 4; ++c) {
-      broadcast_element<Simd>(input, in + c * lanes + j);
-      ROTQ_UNROLL
-      for (std::size_t q = 0; q < R; ++q) {
-        // Through a copy: an asm operand bound to the array element kept the array in memory.
-        reg sum = sums[c][q];
-        fused_multiply_add<Simd>(sum, input, entries[q]);
-        sums[c][q] = sum;
-      }
-    }
-  }
+  reg sums[4][R];
+  circulant_products_step<Simd, R, true>(sums, table + first * lanes + lane0, in + first, lanes);
+  for (std::size_t j = first + 1; j <= h; ++j)
+    circulant_products_step<Simd, R, false>(sums, table + j * lanes + lane0, in + j, lanes);
   ROTQ_UNROLL
   for (std::size_t c = 0; c < 4; ++c) ROTQ_UNROLL
   for (std::size_t q = 0; q < R; ++q) simd_store(out + c * lanes + lane0 + q * width, sums[c][q]);
