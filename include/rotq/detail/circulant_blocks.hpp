@@ -21,7 +21,8 @@
 // Every back end computes each product as one chain of fused multiply-adds over j (or k) in
 // order, lane by lane, starting with a rounded product; the mix in order c = 0..3 the same way;
 // the sums and differences around them as scalar code shared by all (circulant_presums,
-// circulant_outputs). So every instruction set gives the portable kernel's bits.
+// circulant_outputs), or for one-element chunks the same operations lane by lane on whole
+// registers (fwht_circulant_simd.hpp). So every instruction set gives the portable kernel's bits.
 
 #include <cmath>
 #include <cstddef>
