@@ -209,7 +209,7 @@ inline std::size_t fwht_scratch_size(const fwht_shape& shape) {
   const std::size_t group = std::max(shape.base->forward.group, lane_group);
   const std::size_t sums =
       (shape.base->paired ? 2 : 1) * shape.n + (std::size_t{1} << (group - 1)) * shape.p;
-  return std::max(sums, shape.base->circulant_forward.work_size());
+  return std::max(sums, shape.base->circulant_forward.work_size(shape.p));
 }
 
 /// The factor every output of a transform of this shape is multiplied by.

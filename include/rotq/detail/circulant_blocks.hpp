@@ -21,8 +21,9 @@
 // Every back end computes each product as one chain of fused multiply-adds over j (or k) in
 // order, lane by lane, starting with a rounded product; the mix in order c = 0..3 the same way;
 // the sums and differences around them as scalar code shared by all (circulant_presums,
-// circulant_outputs), or for one-element chunks the same operations lane by lane on whole
-// registers (fwht_circulant_simd.hpp). So every instruction set gives the portable kernel's bits.
+// circulant_outputs), or the same operations lane by lane on whole registers, chunks of several
+// elements copied apart first (fwht_circulant_simd.hpp). So every instruction set gives the
+// portable kernel's bits.
 
 #include <cmath>
 #include <cstddef>
@@ -34,14 +35,13 @@
 namespace rotq {
 namespace detail {
 
-/// Whether float chunks of p elements of a base with blocks of order t take the circulant kernel.
+/// Whether float chunks of p elements take the circulant kernel (where the base has its form).
 /// It works one chunk element at a time, so its time grows with p where the lookups' tables serve
-/// p elements at once. Measured on Zen 3 (AVX2) against them: p = 1 in 0.48-0.75 of their time,
-/// p = 2 in 0.51-0.86, p = 4 in 0.63-0.83 for t >= 29 but 1.02 for t = 23 (92 * 4); slower still
-/// at p = 8 (a prototype).
-constexpr bool circulant_kernel_applies(std::size_t t, std::size_t p) {
-  return p <= 2 || (p == 4 && t >= 29);
-}
+/// p elements at once. Measured on Zen 3 (AVX2) against them: p = 1 in 0.48-0.75 of their time;
+/// with scalar sums and outputs p = 2 in 0.51-0.86 and p = 4 in 0.63-0.83 but 1.02 for 92 * 4,
+/// which whole registers took to 0.75-0.85 and 0.84-0.89 of that, 92 * 4 to 0.85 of the lookups';
+/// p = 8 in 1.25-1.83 of theirs (docs/performance.md).
+constexpr bool circulant_kernel_applies(std::size_t p) { return p <= 4; }
 
 /// The tables' rows are padded to whole registers of the widest back end (AVX-512: 16 floats).
 constexpr std::size_t circulant_lane_padding = 16;
@@ -106,8 +106,10 @@ public:
   const float* weights(std::size_t r, std::size_t c) const {
     return weights_.data() + (r * 4 + c) * lanes_;
   }
-  /// Floats of work memory a kernel needs: circulant_work's eight vectors of four blocks.
-  std::size_t work_size() const { return 32 * lanes_; }
+  /// Floats of work memory a kernel needs for chunks of p elements: circulant_work's eight
+  /// vectors of four blocks, then for p > 1 room for the m p elements, which the register kernels
+  /// keep apart (fwht_circulant_simd.hpp).
+  std::size_t work_size(std::size_t p) const { return 32 * lanes_ + (p > 1 ? 4 * t_ * p : 0); }
 
 private:
   std::size_t t_ = 0, h_ = 0, lanes_ = 0;
@@ -190,7 +192,7 @@ inline void circulant_mix_portable(const circulant_plan& plan, const float* in, 
 }
 
 /// apply_base_portable's contract for a base of the circulant form: y_a = scale * sum_b H[a][b]
-/// z_b for the m chunks of p at z, with `work` of plan.work_size() floats. y may be z: the kernel
+/// z_b for the m chunks of p at z, with `work` of plan.work_size(p) floats. y may be z: the kernel
 /// takes one element of the chunks at a time and reads all of them before writing them. The
 /// portable reference of every back end's kernel.
 inline void apply_circulant_portable(const circulant_plan& plan, const float* z, float* y,

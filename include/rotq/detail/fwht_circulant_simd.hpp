@@ -136,19 +136,28 @@ ROTQ_FORCEINLINE void circulant_coefficients_simd(const circulant_plan& plan,
   circulant_products_simd<Simd>(plan, plan.sines(0), w.mixed_b, 1, w.v);
 }
 
-/// Where the pairs j, t - j (j = 1..h) of a block start their registers: from 1 on, a register
-/// at a time, the last one ending at h and overlapping the one before it (h >= the width, so
-/// every access stays inside the block). Lane l of the register from j0 holds pair j0 + l.
+/// Where the registers covering [begin, end) start: from begin on, a register at a time, the last
+/// one ending at `end` and overlapping the one before it (end - begin >= the width, so every
+/// access stays inside the range).
 template <class F>
-ROTQ_FORCEINLINE void for_each_pair_register(std::size_t h, std::size_t width, F&& f) {
-  for (std::size_t j0 = 1;; j0 += width) {
-    const std::size_t start = j0 + width - 1 <= h ? j0 : h - width + 1;
+ROTQ_FORCEINLINE void for_each_overlapping_register(std::size_t begin, std::size_t end,
+                                                    std::size_t width, F&& f) {
+  for (std::size_t i0 = begin;; i0 += width) {
+    const std::size_t start = i0 + width <= end ? i0 : end - width;
     f(start);
-    if (start + width - 1 == h) return;
+    if (start + width == end) return;
   }
 }
 
-/// circulant_presums for chunks of one element (p = 1), whole registers: x_j from j0 as they lie,
+/// Where the registers of the pairs j, t - j (j = 1..h) of a block start: lane l of the register
+/// from j0 holds pair j0 + l. Needs h >= the width.
+template <class F>
+ROTQ_FORCEINLINE void for_each_pair_register(std::size_t h, std::size_t width, F&& f) {
+  for_each_overlapping_register(1, h + 1, width, f);
+}
+
+/// circulant_presums for one element of every chunk, contiguous at z (chunks of one element, or
+/// an element kept apart: see apply_circulant_simd), whole registers: x_j from j0 as they lie,
 /// x_(t-j) from t - j0 - width + 1 with the lanes reversed. The same additions, lane by lane, so
 /// the same bits; the scalar loops took a seventh of 172 * 1. Needs h >= the register's width.
 template <class Simd>
@@ -174,9 +183,10 @@ ROTQ_FORCEINLINE void circulant_presums_contiguous(const circulant_plan& plan, c
   }
 }
 
-/// circulant_outputs for chunks of one element (p = 1), whole registers: y_i = (u_i + v_i) scale
-/// from i0 as they lie, y_(t-i) = (u_i - v_i) scale with the lanes reversed into
-/// t - i0 - width + 1. Same operations lane by lane as the scalar loop. Needs h >= the width.
+/// circulant_outputs for one element of every chunk, contiguous at y, whole registers:
+/// y_i = (u_i + v_i) scale from i0 as they lie, y_(t-i) = (u_i - v_i) scale with the lanes
+/// reversed into t - i0 - width + 1. Same operations lane by lane as the scalar loop. Needs
+/// h >= the width.
 template <class Simd>
 ROTQ_FORCEINLINE void circulant_outputs_contiguous(const circulant_plan& plan,
                                                    const circulant_work& w, float* y, float scale) {
@@ -203,17 +213,144 @@ ROTQ_FORCEINLINE void circulant_outputs_contiguous(const circulant_plan& plan,
   }
 }
 
-/// apply_circulant_portable's contract on the back end Simd (float registers).
+/// (a, b) <- the even and the odd lanes of the sequence a:b.
+template <class Reg, std::size_t... Lane>
+ROTQ_FORCEINLINE void unzip_lanes(Reg& a, Reg& b, std::index_sequence<Lane...>) {
+  Reg even;
+  select_lanes_of_two<(2 * Lane)...>(even, a, b);
+  select_lanes_of_two<(2 * Lane + 1)...>(b, a, b);
+  a = even;
+}
+
+/// The inverse of unzip_lanes: a:b <- a_0 b_0 a_1 b_1 ...
+template <class Reg, std::size_t... Lane>
+ROTQ_FORCEINLINE void zip_lanes(Reg& a, Reg& b, std::index_sequence<Lane...>) {
+  constexpr std::size_t width = sizeof...(Lane);
+  Reg low;
+  select_lanes_of_two<(Lane / 2 + Lane % 2 * width)...>(low, a, b);
+  select_lanes_of_two<(width / 2 + Lane / 2 + Lane % 2 * width)...>(b, a, b);
+  a = low;
+}
+
+/// From P registers of chunks of P elements as they lie in memory (element e of chunk i at lane
+/// i * P + e of the sequence r[0]:r[1]:...) to r[e] = element e of those chunks: even and odd
+/// elements apart, then each half the same way.
+template <std::size_t P, class Reg>
+ROTQ_FORCEINLINE void chunk_elements_apart(Reg (&r)[P]) {
+  if constexpr (P > 1) {
+    Reg even[P / 2], odd[P / 2];
+    ROTQ_UNROLL
+    for (std::size_t i = 0; i < P / 2; ++i) {
+      even[i] = r[2 * i];
+      odd[i] = r[2 * i + 1];
+      unzip_lanes(even[i], odd[i], std::make_index_sequence<simd_width<Reg>>());
+    }
+    chunk_elements_apart(even);
+    chunk_elements_apart(odd);
+    ROTQ_UNROLL
+    for (std::size_t i = 0; i < P / 2; ++i) {
+      r[2 * i] = even[i];
+      r[2 * i + 1] = odd[i];
+    }
+  }
+}
+
+/// The inverse of chunk_elements_apart.
+template <std::size_t P, class Reg>
+ROTQ_FORCEINLINE void chunk_elements_together(Reg (&r)[P]) {
+  if constexpr (P > 1) {
+    Reg even[P / 2], odd[P / 2];
+    ROTQ_UNROLL
+    for (std::size_t i = 0; i < P / 2; ++i) {
+      even[i] = r[2 * i];
+      odd[i] = r[2 * i + 1];
+    }
+    chunk_elements_together(even);
+    chunk_elements_together(odd);
+    ROTQ_UNROLL
+    for (std::size_t i = 0; i < P / 2; ++i) {
+      zip_lanes(even[i], odd[i], std::make_index_sequence<simd_width<Reg>>());
+      r[2 * i] = even[i];
+      r[2 * i + 1] = odd[i];
+    }
+  }
+}
+
+/// apart[e * m + i] <- element e of chunk i at z, for the m chunks of P elements: P registers
+/// at a time, the last ones overlapping. Needs m >= the register width.
+template <class Simd, std::size_t P>
+ROTQ_FORCEINLINE void chunks_apart(const float* z, std::size_t m, float* apart) {
+  using reg = typename Simd::reg;
+  constexpr std::size_t width = simd_width<reg>;
+  for_each_overlapping_register(0, m, width, [&](std::size_t i0) {
+    reg r[P];
+    ROTQ_UNROLL
+    for (std::size_t q = 0; q < P; ++q) simd_load(r[q], z + i0 * P + q * width);
+    chunk_elements_apart(r);
+    ROTQ_UNROLL
+    for (std::size_t e = 0; e < P; ++e) simd_store(apart + e * m + i0, r[e]);
+  });
+}
+
+/// The inverse of chunks_apart: element e of chunk i at y <- apart[e * m + i].
+template <class Simd, std::size_t P>
+ROTQ_FORCEINLINE void chunks_together(const float* apart, std::size_t m, float* y) {
+  using reg = typename Simd::reg;
+  constexpr std::size_t width = simd_width<reg>;
+  for_each_overlapping_register(0, m, width, [&](std::size_t i0) {
+    reg r[P];
+    ROTQ_UNROLL
+    for (std::size_t e = 0; e < P; ++e) simd_load(r[e], apart + e * m + i0);
+    chunk_elements_together(r);
+    ROTQ_UNROLL
+    for (std::size_t q = 0; q < P; ++q) simd_store(y + i0 * P + q * width, r[q]);
+  });
+}
+
+/// The kernel on one element of every chunk in whole registers: the m elements contiguous at
+/// `in` (chunks of one element, or one element of each chunk kept apart), the results to `out`,
+/// which may be `in`. Needs h >= the register width.
+template <class Simd>
+ROTQ_FORCEINLINE void apply_circulant_contiguous(const circulant_plan& plan, const float* in,
+                                                 float* out, float scale, const circulant_work& w) {
+  // Read from memory only after the products. Held in a register across them (as GCC did with a
+  // first form of this code), it takes one of the sixteen they need on AVX2, and the tables are
+  // loaded again for every block instead (172 * 1: 250 -> 310 ns).
+  const volatile float scale_in_memory = scale;
+  circulant_presums_contiguous<Simd>(plan, in, w);
+  circulant_coefficients_simd<Simd>(plan, w);
+  circulant_outputs_contiguous<Simd>(plan, w, out, scale_in_memory);
+}
+
+/// apply_circulant_portable's contract on the back end Simd (float registers). Where h >= the
+/// register width all of it runs in whole registers: chunks of 2 or 4 elements are copied apart
+/// first, element e of the m chunks to its own vector at apart + e * m (a few shuffles a
+/// register), each vector goes through the one-element path in place, and they come back
+/// together to y. The same operations on every element as the scalar sums and outputs at a
+/// stride of p below, so the same bits; those took about a fifth of 92 * 2 (docs/performance.md).
 template <class Simd>
 ROTQ_FORCEINLINE void apply_circulant_simd(const circulant_plan& plan, const float* z, float* y,
                                            std::size_t p, float scale, float* work) {
   static_assert(std::is_same_v<typename Simd::scalar, float>, "the circulant kernel is for float");
-  constexpr std::size_t width = simd_width<typename Simd::reg>;
   const circulant_work w(plan, work);
-  if (p == 1 && plan.half() >= width) {
-    circulant_presums_contiguous<Simd>(plan, z, w);
-    circulant_coefficients_simd<Simd>(plan, w);
-    circulant_outputs_contiguous<Simd>(plan, w, y, scale);
+  const bool whole_registers = plan.half() >= simd_width<typename Simd::reg>;
+  if (whole_registers && p == 1) {
+    apply_circulant_contiguous<Simd>(plan, z, y, scale, w);
+    return;
+  }
+  if (whole_registers && (p == 2 || p == 4)) {
+    const std::size_t m = 4 * plan.order();
+    float* apart = work + plan.work_size(1);
+    if (p == 2)
+      chunks_apart<Simd, 2>(z, m, apart);
+    else
+      chunks_apart<Simd, 4>(z, m, apart);
+    for (std::size_t e = 0; e < p; ++e)
+      apply_circulant_contiguous<Simd>(plan, apart + e * m, apart + e * m, scale, w);
+    if (p == 2)
+      chunks_together<Simd, 2>(apart, m, y);
+    else
+      chunks_together<Simd, 4>(apart, m, y);
     return;
   }
   for (std::size_t lane = 0; lane < p; ++lane) {

@@ -122,6 +122,20 @@ ROTQ_FORCEINLINE void select_lanes(Reg& v) {
 #endif
 }
 
+/// out <- (a:b)[Source_i], the lanes of a followed by those of b as one sequence of 2 * width.
+/// (An out parameter: a vector returned from a function not compiled for its instruction set
+/// changes the ABI, which GCC warns of.)
+template <std::size_t... Source, class Reg>
+ROTQ_FORCEINLINE void select_lanes_of_two(Reg& out, const Reg& a, const Reg& b) {
+#if defined(__clang__)
+  out = __builtin_shufflevector(a, b, Source...);
+#else
+  using index = std::conditional_t<sizeof(simd_lane<Reg>) == 4, std::int32_t, std::int64_t>;
+  typedef index index_vector __attribute__((vector_size(sizeof(Reg))));
+  out = __builtin_shuffle(a, b, index_vector{static_cast<index>(Source)...});
+#endif
+}
+
 /// v[i] <- v[i ^ Distance]: swaps neighbouring runs of Distance lanes.
 template <std::size_t Distance, class Reg, std::size_t... Lane>
 ROTQ_FORCEINLINE void swap_lanes(Reg& v, std::index_sequence<Lane...>) {

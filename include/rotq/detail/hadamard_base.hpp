@@ -153,7 +153,7 @@ struct hadamard_base {
   template <class T>
   const circulant_plan* circulant(bool transpose, std::size_t p) const {
     const circulant_plan& plan = transpose ? circulant_transposed : circulant_forward;
-    const bool applies = plan.order() != 0 && circulant_kernel_applies(plan.order(), p);
+    const bool applies = plan.order() != 0 && circulant_kernel_applies(p);
     return std::is_same_v<T, float> && applies ? &plan : nullptr;
   }
 
