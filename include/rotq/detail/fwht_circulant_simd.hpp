@@ -232,78 +232,51 @@ ROTQ_FORCEINLINE void zip_lanes(Reg& a, Reg& b, std::index_sequence<Lane...>) {
   a = low;
 }
 
-/// From P registers of chunks of P elements as they lie in memory (element e of chunk i at lane
-/// i * P + e of the sequence r[0]:r[1]:...) to r[e] = element e of those chunks: even and odd
-/// elements apart, then each half the same way.
-template <std::size_t P, class Reg>
-ROTQ_FORCEINLINE void chunk_elements_apart(Reg (&r)[P]) {
+/// Apart (Together false): from P registers of chunks of P elements as they lie in memory
+/// (element e of chunk i at lane i * P + e of the sequence r[0]:r[1]:...) to r[e] = element e of
+/// those chunks, by even and odd elements apart, then each half the same way. Together: the
+/// inverse.
+template <bool Together, std::size_t P, class Reg>
+ROTQ_FORCEINLINE void regroup_chunk_elements(Reg (&r)[P]) {
   if constexpr (P > 1) {
     Reg even[P / 2], odd[P / 2];
     ROTQ_UNROLL
     for (std::size_t i = 0; i < P / 2; ++i) {
       even[i] = r[2 * i];
       odd[i] = r[2 * i + 1];
-      unzip_lanes(even[i], odd[i], std::make_index_sequence<simd_width<Reg>>());
+      if constexpr (!Together)
+        unzip_lanes(even[i], odd[i], std::make_index_sequence<simd_width<Reg>>());
     }
-    chunk_elements_apart(even);
-    chunk_elements_apart(odd);
+    regroup_chunk_elements<Together>(even);
+    regroup_chunk_elements<Together>(odd);
     ROTQ_UNROLL
     for (std::size_t i = 0; i < P / 2; ++i) {
+      if constexpr (Together)
+        zip_lanes(even[i], odd[i], std::make_index_sequence<simd_width<Reg>>());
       r[2 * i] = even[i];
       r[2 * i + 1] = odd[i];
     }
   }
 }
 
-/// The inverse of chunk_elements_apart.
-template <std::size_t P, class Reg>
-ROTQ_FORCEINLINE void chunk_elements_together(Reg (&r)[P]) {
-  if constexpr (P > 1) {
-    Reg even[P / 2], odd[P / 2];
-    ROTQ_UNROLL
-    for (std::size_t i = 0; i < P / 2; ++i) {
-      even[i] = r[2 * i];
-      odd[i] = r[2 * i + 1];
-    }
-    chunk_elements_together(even);
-    chunk_elements_together(odd);
-    ROTQ_UNROLL
-    for (std::size_t i = 0; i < P / 2; ++i) {
-      zip_lanes(even[i], odd[i], std::make_index_sequence<simd_width<Reg>>());
-      r[2 * i] = even[i];
-      r[2 * i + 1] = odd[i];
-    }
-  }
-}
-
-/// apart[e * m + i] <- element e of chunk i at z, for the m chunks of P elements: P registers
+/// Apart (Together false): to[e * m + i] <- element e of chunk i at `from`, for m chunks of P
+/// elements; together: the inverse, element e of chunk i at `to` <- from[e * m + i]. P registers
 /// at a time, the last ones overlapping. Needs m >= the register width.
-template <class Simd, std::size_t P>
-ROTQ_FORCEINLINE void chunks_apart(const float* z, std::size_t m, float* apart) {
+template <class Simd, std::size_t P, bool Together>
+ROTQ_FORCEINLINE void regroup_chunks(const float* from, std::size_t m, float* to) {
   using reg = typename Simd::reg;
   constexpr std::size_t width = simd_width<reg>;
   for_each_overlapping_register(0, m, width, [&](std::size_t i0) {
+    // Register q of the chunks as they lie, and of the elements apart.
+    auto chunks = [&](std::size_t q) { return i0 * P + q * width; };
+    auto elements = [&](std::size_t q) { return q * m + i0; };
     reg r[P];
     ROTQ_UNROLL
-    for (std::size_t q = 0; q < P; ++q) simd_load(r[q], z + i0 * P + q * width);
-    chunk_elements_apart(r);
+    for (std::size_t q = 0; q < P; ++q)
+      simd_load(r[q], from + (Together ? elements(q) : chunks(q)));
+    regroup_chunk_elements<Together>(r);
     ROTQ_UNROLL
-    for (std::size_t e = 0; e < P; ++e) simd_store(apart + e * m + i0, r[e]);
-  });
-}
-
-/// The inverse of chunks_apart: element e of chunk i at y <- apart[e * m + i].
-template <class Simd, std::size_t P>
-ROTQ_FORCEINLINE void chunks_together(const float* apart, std::size_t m, float* y) {
-  using reg = typename Simd::reg;
-  constexpr std::size_t width = simd_width<reg>;
-  for_each_overlapping_register(0, m, width, [&](std::size_t i0) {
-    reg r[P];
-    ROTQ_UNROLL
-    for (std::size_t e = 0; e < P; ++e) simd_load(r[e], apart + e * m + i0);
-    chunk_elements_together(r);
-    ROTQ_UNROLL
-    for (std::size_t q = 0; q < P; ++q) simd_store(y + i0 * P + q * width, r[q]);
+    for (std::size_t q = 0; q < P; ++q) simd_store(to + (Together ? chunks(q) : elements(q)), r[q]);
   });
 }
 
@@ -342,15 +315,15 @@ ROTQ_FORCEINLINE void apply_circulant_simd(const circulant_plan& plan, const flo
     const std::size_t m = 4 * plan.order();
     float* apart = work + plan.work_size(1);
     if (p == 2)
-      chunks_apart<Simd, 2>(z, m, apart);
+      regroup_chunks<Simd, 2, false>(z, m, apart);
     else
-      chunks_apart<Simd, 4>(z, m, apart);
+      regroup_chunks<Simd, 4, false>(z, m, apart);
     for (std::size_t e = 0; e < p; ++e)
       apply_circulant_contiguous<Simd>(plan, apart + e * m, apart + e * m, scale, w);
     if (p == 2)
-      chunks_together<Simd, 2>(apart, m, y);
+      regroup_chunks<Simd, 2, true>(apart, m, y);
     else
-      chunks_together<Simd, 4>(apart, m, y);
+      regroup_chunks<Simd, 4, true>(apart, m, y);
     return;
   }
   for (std::size_t lane = 0; lane < p; ++lane) {
