@@ -110,18 +110,6 @@ ROTQ_FORCEINLINE void store_elements(Element* to, const typename Simd::reg& r) {
     Simd::round(to, r);
 }
 
-/// v[i] <- v[Source_i].
-template <std::size_t... Source, class Reg>
-ROTQ_FORCEINLINE void select_lanes(Reg& v) {
-#if defined(__clang__)
-  v = __builtin_shufflevector(v, v, Source...);
-#else
-  using index = std::conditional_t<sizeof(simd_lane<Reg>) == 4, std::int32_t, std::int64_t>;
-  typedef index index_vector __attribute__((vector_size(sizeof(Reg))));
-  v = __builtin_shuffle(v, index_vector{static_cast<index>(Source)...});
-#endif
-}
-
 /// out <- (a:b)[Source_i], the lanes of a followed by those of b as one sequence of 2 * width.
 /// (An out parameter: a vector returned from a function not compiled for its instruction set
 /// changes the ABI, which GCC warns of.)
@@ -134,6 +122,12 @@ ROTQ_FORCEINLINE void select_lanes_of_two(Reg& out, const Reg& a, const Reg& b) 
   typedef index index_vector __attribute__((vector_size(sizeof(Reg))));
   out = __builtin_shuffle(a, b, index_vector{static_cast<index>(Source)...});
 #endif
+}
+
+/// v[i] <- v[Source_i].
+template <std::size_t... Source, class Reg>
+ROTQ_FORCEINLINE void select_lanes(Reg& v) {
+  select_lanes_of_two<Source...>(v, v, v);
 }
 
 /// v[i] <- v[i ^ Distance]: swaps neighbouring runs of Distance lanes.
