@@ -141,13 +141,13 @@ void check_against_references(std::size_t n, unsigned seed) {
 // n = m p for chunks p shorter than a register of either width and longer, with the real model
 // sizes (12 * 1024, 20 * 512, 28 * 512, 108 * 128, 172 * 64, 148 * 128, 20 * 256, 52 * 128).
 const std::vector<std::size_t> kBaseSizes = {
-    12,    20,    28,    36,    44,    52,    60,   68,  76,  84,   92,
-    108,   116,   148,   156,   164,   172,   188,  244, 652,              // p = 1
-    24,    40,    56,    88,    136,   152,   184,  312, 328, 344,  1304,  // p = 2
-    48,    112,   144,   176,   272,   368,   624,  656, 688, 2608,        // p = 4
-    96,    160,   1376,                                                    // p = 8
-    320,   2752,  5504,  768,   3072,                                      // 16-256
-    12288, 10240, 14336, 13824, 11008, 18944, 5120, 6656};                 // >= 128
+    12,    20,    28,    36,    44,    52,    60,   68,  76,  84,  92,   108,
+    116,   132,   148,   156,   164,   172,   188,  244, 652,                   // p = 1
+    24,    40,    56,    88,    136,   152,   184,  280, 312, 328, 344,  1304,  // p = 2
+    48,    112,   144,   176,   272,   368,   528,  624, 656, 688, 2608,        // p = 4
+    96,    160,   1376,                                                         // p = 8
+    320,   2752,  5504,  768,   3072,                                           // 16-256
+    12288, 10240, 14336, 13824, 11008, 18944, 5120, 6656};                      // >= 128
 
 #if ROTQ_HAS_X86_DISPATCH
 // The AVX-512 back end's kernels with its register width, register budget and table layout, on
@@ -212,6 +212,18 @@ rotq::detail::circulant_kernel<typename Simd::scalar> compiled_here_circulant() 
     return nullptr;
 }
 
+// The bordered circulant kernel of the back end that Simd describes (float only), compiled here.
+template <class Simd>
+rotq::detail::bordered_kernel<typename Simd::scalar> compiled_here_bordered() {
+  if constexpr (std::is_same_v<typename Simd::scalar, float>)
+    return [](const rotq::detail::bordered_circulant_plan& plan, const float* z, float* y,
+              std::size_t p, float scale, float* work) {
+      rotq::detail::apply_bordered_circulant_simd<Simd>(plan, z, y, p, scale, work);
+    };
+  else
+    return nullptr;
+}
+
 // The kernels of the back end that Simd describes, compiled for the instructions this test is
 // built for.
 template <class Simd>
@@ -229,7 +241,9 @@ const rotq::detail::fwht_kernels<typename Simd::scalar>& compiled_here_kernels()
       [](const detail::base_group_plan& plan, const T* z, T* y, std::size_t p, T scale, T*) {
         detail::apply_paired_base_simd<Simd>(plan, z, y, p, scale);
       },
-      compiled_here_dense<Simd>(), compiled_here_circulant<Simd>()};
+      compiled_here_dense<Simd>(),
+      compiled_here_circulant<Simd>(),
+      compiled_here_bordered<Simd>()};
   return kernels;
 }
 

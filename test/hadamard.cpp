@@ -24,6 +24,17 @@ Eigen::VectorXd random_vector(std::size_t n, unsigned seed) {
   return rotq_test::gaussian<Eigen::VectorXd>(static_cast<Eigen::Index>(n), 1, seed);
 }
 
+// fwht and fwht_transposed of a random vector of n floats against H_n and H_n^T in double.
+void check_float_transforms_against_matrix(std::size_t n, unsigned seed) {
+  const Eigen::VectorXd x = random_vector(n, seed);
+  const Eigen::MatrixXd h = rotq::hadamard_matrix(n);
+  Eigen::VectorXf y = x.cast<float>(), back = x.cast<float>();
+  rotq::fwht(y.data(), n);
+  rotq::fwht_transposed(back.data(), n);
+  CHECK((y.cast<double>() - h * x).cwiseAbs().maxCoeff() < 1e-5);
+  CHECK((back.cast<double>() - h.transpose() * x).cwiseAbs().maxCoeff() < 1e-5);
+}
+
 using rotq_test::sylvester_by_recursion;
 
 Eigen::MatrixXd kronecker(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
@@ -452,17 +463,61 @@ TEST_CASE("bases of symmetric circulant blocks are applied through their Fourier
     CHECK((base->circulant_transposed.order() == t) == planned);
     for (std::size_t n : {m, 2 * m, 4 * m}) {
       CAPTURE(n);
-      const Eigen::VectorXd x = random_vector(n, 9);
-      const Eigen::MatrixXd h = rotq::hadamard_matrix(n);
-      Eigen::VectorXf y = x.cast<float>(), back = x.cast<float>();
-      rotq::fwht(y.data(), n);
-      rotq::fwht_transposed(back.data(), n);
-      CHECK((y.cast<double>() - h * x).cwiseAbs().maxCoeff() < 1e-5);
-      CHECK((back.cast<double>() - h.transpose() * x).cwiseAbs().maxCoeff() < 1e-5);
+      check_float_transforms_against_matrix(n, 9);
     }
   }
   rotq::register_hadamard_base(m, original);  // restore for the rest of this process
   CHECK(rotq::detail::hadamard_registry::instance().find(m)->circulant_forward.order() == t);
+}
+
+TEST_CASE("bases with a circulant core are applied by shifted sums", "[hadamard]") {
+  // Paley I over a prime field is [[alpha, beta 1^T], [gamma 1, C]] with C circulant; float
+  // transforms with short chunks apply it by shifted sums (detail/bordered_circulant.hpp), in
+  // both orientations. Its steps share additions: the plan of 132 (65 shifts of the quadratic
+  // residues) adds fewer sequences than that.
+  for (std::size_t m : {44u, 68u, 132u, 140u}) {
+    CAPTURE(m);
+    const std::vector<std::int8_t> signs = rotq::hadamard_base_signs(m);
+    for (bool transpose : {false, true}) {
+      const rotq::detail::bordered_circulant_plan plan(signs, m, transpose);
+      CHECK(plan.order() == m - 1);
+      CHECK(plan.steps().size() + plan.term_offsets().size() < (m - 1) / 2);
+    }
+  }
+  for (std::size_t m : {12u, 92u, 108u, 188u}) {  // Paley II, Williamson, Goethals-Seidel
+    CAPTURE(m);
+    CHECK(rotq::detail::bordered_circulant_plan(rotq::hadamard_base_signs(m), m, false).order() ==
+          0);
+  }
+
+  // Registered bases: every sign of the border and of the core's majority, and a base without
+  // the form, against the dense product of that base.
+  const std::size_t m = 68;
+  const std::vector<std::int8_t> original = rotq::hadamard_base_signs(m);
+  std::vector<std::int8_t> first_row_negated = original, columns_negated = original,
+                           rows_swapped = original;
+  for (std::size_t j = 0; j < m; ++j) {
+    first_row_negated[j] = static_cast<std::int8_t>(-original[j]);
+    std::swap(rows_swapped[m + j], rows_swapped[2 * m + j]);
+    for (std::size_t i = 0; i < m; ++i)
+      if (j > 0) columns_negated[i * m + j] = static_cast<std::int8_t>(-original[i * m + j]);
+  }
+  const std::vector<std::pair<std::vector<std::int8_t>, bool>> cases = {
+      {first_row_negated, true}, {columns_negated, true}, {rows_swapped, false}};
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    CAPTURE(c);
+    rotq::register_hadamard_base(m, cases[c].first);
+    const auto base = rotq::detail::hadamard_registry::instance().find(m);
+    CHECK((base->bordered_forward.order() == m - 1) == cases[c].second);
+    CHECK((base->bordered_transposed.order() == m - 1) == cases[c].second);
+    for (std::size_t n : {m, 2 * m, 4 * m}) {
+      CAPTURE(n);
+      CHECK((base->bordered<float>(false, n / m) != nullptr) == cases[c].second);
+      check_float_transforms_against_matrix(n, 10);
+    }
+  }
+  rotq::register_hadamard_base(m, original);  // restore for the rest of this process
+  CHECK(rotq::detail::hadamard_registry::instance().find(m)->bordered_forward.order() == m - 1);
 }
 
 TEST_CASE("concurrent first use of a base order builds it once and transforms correctly",

@@ -202,14 +202,18 @@ T* thread_scratch(std::size_t count) {
 
 /// Work elements a transform of this shape needs: the mixed chunks, the group sums and for a
 /// paired base the sums and differences of its halves (apply_paired_base_portable); or the
-/// circulant kernel's vectors.
+/// circulant kernel's vectors; or the bordered kernel's sequences.
 inline std::size_t fwht_scratch_size(const fwht_shape& shape) {
   if (shape.m == 1) return 0;
   // Every plan of a base has the same order; their groups differ.
   const std::size_t group = std::max(shape.base->forward.group, lane_group);
   const std::size_t sums =
       (shape.base->paired ? 2 : 1) * shape.n + (std::size_t{1} << (group - 1)) * shape.p;
-  return std::max(sums, shape.base->circulant_forward.work_size(shape.p));
+  std::size_t size = std::max(sums, shape.base->circulant_forward.work_size(shape.p));
+  for (bool transposed : {false, true})
+    if (const bordered_circulant_plan* plan = shape.base->bordered<float>(transposed, shape.p))
+      size = std::max(size, plan->work_size(shape.p));
+  return size;
 }
 
 /// The factor every output of a transform of this shape is multiplied by.
@@ -236,6 +240,11 @@ void fwht_compute(const fwht_kernels<T>& kernels, T* x, const fwht_shape& shape,
   if (const circulant_plan* circulant = shape.base->circulant<T>(transposed, shape.p)) {
     kernels.apply_circulant(*circulant, x, x, shape.p, scale, work);
     if (shape.p > 1) kernels.sylvester(x, x, shape.log2p, shape.m, T(1), chunk_source::cached);
+    return;
+  }
+  // H_m in place by shifted sums of its circulant core, and S_p on each chunk on the way out.
+  if (const bordered_circulant_plan* bordered = shape.base->bordered<T>(transposed, shape.p)) {
+    kernels.apply_bordered(*bordered, x, x, shape.p, scale, work);
     return;
   }
   // Mix the chunks into `work`, then transform each chunk back into x: H_m and S_p act on

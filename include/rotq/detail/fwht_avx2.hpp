@@ -8,6 +8,7 @@
 
 #if ROTQ_HAS_X86_DISPATCH
 #include "rotq/detail/float_storage.hpp"
+#include "rotq/detail/fwht_bordered_circulant_simd.hpp"
 #include "rotq/detail/fwht_circulant_simd.hpp"
 #include "rotq/detail/fwht_dense_simd.hpp"
 #include "rotq/detail/fwht_lanes_avx2.hpp"
@@ -82,6 +83,14 @@ inline __attribute__((target("avx2,fma"))) void apply_circulant_avx2(const circu
                                                                      std::size_t p, float scale,
                                                                      float* work) {
   apply_circulant_simd<avx2_fwht<float>>(plan, z, y, p, scale, work);
+}
+
+/// apply_bordered_circulant_portable's contract on AVX2; call only where
+/// isa_available(isa::avx2).
+inline __attribute__((target("avx2,fma"))) void apply_bordered_avx2(
+    const bordered_circulant_plan& plan, const float* z, float* y, std::size_t p, float scale,
+    float* work) {
+  apply_bordered_circulant_simd<avx2_fwht<float>>(plan, z, y, p, scale, work);
 }
 
 }  // namespace detail

@@ -10,6 +10,7 @@
 
 #if ROTQ_HAS_X86_DISPATCH
 #include "rotq/detail/float_storage.hpp"
+#include "rotq/detail/fwht_bordered_circulant_simd.hpp"
 #include "rotq/detail/fwht_circulant_simd.hpp"
 #include "rotq/detail/fwht_dense_simd.hpp"
 #include "rotq/detail/fwht_lanes_avx2.hpp"
@@ -80,6 +81,14 @@ inline __attribute__((target("avx2,fma,avx512f,avx512dq"))) void apply_dense_avx
 inline __attribute__((target("avx2,fma,avx512f,avx512dq"))) void apply_circulant_avx512(
     const circulant_plan& plan, const float* z, float* y, std::size_t p, float scale, float* work) {
   apply_circulant_simd<avx512_fwht<float>>(plan, z, y, p, scale, work);
+}
+
+/// apply_bordered_circulant_portable's contract on AVX-512; call only where
+/// isa_available(isa::avx512).
+inline __attribute__((target("avx2,fma,avx512f,avx512dq"))) void apply_bordered_avx512(
+    const bordered_circulant_plan& plan, const float* z, float* y, std::size_t p, float scale,
+    float* work) {
+  apply_bordered_circulant_simd<avx512_fwht<float>>(plan, z, y, p, scale, work);
 }
 
 }  // namespace detail

@@ -136,19 +136,6 @@ ROTQ_FORCEINLINE void circulant_coefficients_simd(const circulant_plan& plan,
   circulant_products_simd<Simd>(plan, plan.sines(0), w.mixed_b, 1, w.v);
 }
 
-/// Where the registers covering [begin, end) start: from begin on, a register at a time, the last
-/// one ending at `end` and overlapping the one before it (end - begin >= the width, so every
-/// access stays inside the range).
-template <class F>
-ROTQ_FORCEINLINE void for_each_overlapping_register(std::size_t begin, std::size_t end,
-                                                    std::size_t width, F&& f) {
-  for (std::size_t i0 = begin;; i0 += width) {
-    const std::size_t start = i0 + width <= end ? i0 : end - width;
-    f(start);
-    if (start + width == end) return;
-  }
-}
-
 /// Where the registers of the pairs j, t - j (j = 1..h) of a block start: lane l of the register
 /// from j0 holds pair j0 + l. Needs h >= the width.
 template <class F>

@@ -20,9 +20,12 @@ using dense_kernel = void (*)(const dense_sign_columns& h, T* x, T scale);
 template <class T>
 using circulant_kernel = void (*)(const circulant_plan& plan, const T* z, T* y, std::size_t p,
                                   T scale, T* work);
+template <class T>
+using bordered_kernel = void (*)(const bordered_circulant_plan& plan, const T* z, T* y,
+                                 std::size_t p, T scale, T* work);
 
-/// A back end's kernel of the kind Kernel where T is float; none for double (the dense and the
-/// circulant kernels are for float only).
+/// A back end's kernel of the kind Kernel where T is float; none for double (the dense, the
+/// circulant and the bordered kernels are for float only).
 template <class T, template <class> class Kernel>
 constexpr Kernel<T> for_float_only(Kernel<float> kernel) {
   if constexpr (std::is_same_v<T, float>)
@@ -32,8 +35,8 @@ constexpr Kernel<T> for_float_only(Kernel<float> kernel) {
 }
 
 /// The steps of every transform. Each back end provides them with the contracts of the portable
-/// versions: sylvester_chunks_portable, apply_base_portable, apply_paired_base_portable and
-/// apply_dense_portable.
+/// versions: sylvester_chunks_portable, apply_base_portable, apply_paired_base_portable,
+/// apply_dense_portable, apply_circulant_portable and apply_bordered_circulant_portable.
 template <class T>
 struct fwht_kernels {
   void (*sylvester)(const T* in, T* out, std::size_t log2n, std::size_t count, T scale,
@@ -44,6 +47,7 @@ struct fwht_kernels {
                             T* sums);
   dense_kernel<T> apply_dense;          ///< float only: where hadamard_base::dense gives columns
   circulant_kernel<T> apply_circulant;  ///< float only: where hadamard_base::circulant gives a plan
+  bordered_kernel<T> apply_bordered;    ///< float only: where hadamard_base::bordered gives a plan
 };
 
 /// fwht_kernels<T> for each instruction set of this build (a family for active_kernels).
@@ -52,32 +56,43 @@ struct fwht_tables {
   using table = fwht_kernels<T>;
 
   static const table& portable() {
-    static const table kernels{&sylvester_chunks_portable<T, T, T>, &apply_base_portable<T>,
-                               &apply_paired_base_portable<T>,
-                               for_float_only<T, dense_kernel>(&apply_dense_portable),
-                               for_float_only<T, circulant_kernel>(&apply_circulant_portable)};
+    static const table kernels{
+        &sylvester_chunks_portable<T, T, T>,
+        &apply_base_portable<T>,
+        &apply_paired_base_portable<T>,
+        for_float_only<T, dense_kernel>(&apply_dense_portable),
+        for_float_only<T, circulant_kernel>(&apply_circulant_portable),
+        for_float_only<T, bordered_kernel>(&apply_bordered_circulant_portable)};
     return kernels;
   }
 #if ROTQ_HAS_X86_DISPATCH
   static const table& avx2() {
-    static const table kernels{&sylvester_avx2<T>, &apply_base_avx2<T>, &apply_paired_base_avx2<T>,
+    static const table kernels{&sylvester_avx2<T>,
+                               &apply_base_avx2<T>,
+                               &apply_paired_base_avx2<T>,
                                for_float_only<T, dense_kernel>(&apply_dense_avx2),
-                               for_float_only<T, circulant_kernel>(&apply_circulant_avx2)};
+                               for_float_only<T, circulant_kernel>(&apply_circulant_avx2),
+                               for_float_only<T, bordered_kernel>(&apply_bordered_avx2)};
     return kernels;
   }
   static const table& avx512() {
-    static const table kernels{&sylvester_avx512<T>, &apply_base_avx512<T>,
+    static const table kernels{&sylvester_avx512<T>,
+                               &apply_base_avx512<T>,
                                &apply_paired_base_avx512<T>,
                                for_float_only<T, dense_kernel>(&apply_dense_avx512),
-                               for_float_only<T, circulant_kernel>(&apply_circulant_avx512)};
+                               for_float_only<T, circulant_kernel>(&apply_circulant_avx512),
+                               for_float_only<T, bordered_kernel>(&apply_bordered_avx512)};
     return kernels;
   }
 #endif
 #if ROTQ_HAS_NEON
   static const table& neon() {
-    static const table kernels{&sylvester_neon<T>, &apply_base_neon<T>, &apply_paired_base_neon<T>,
+    static const table kernels{&sylvester_neon<T>,
+                               &apply_base_neon<T>,
+                               &apply_paired_base_neon<T>,
                                for_float_only<T, dense_kernel>(&apply_dense_neon),
-                               for_float_only<T, circulant_kernel>(&apply_circulant_neon)};
+                               for_float_only<T, circulant_kernel>(&apply_circulant_neon),
+                               for_float_only<T, bordered_kernel>(&apply_bordered_neon)};
     return kernels;
   }
 #endif

@@ -15,6 +15,7 @@
 #include "rotq/detail/hadamard_base.hpp"
 
 #if ROTQ_HAS_NEON || ROTQ_HAS_X86_DISPATCH
+#include "rotq/detail/fwht_bordered_circulant_simd.hpp"
 #include "rotq/detail/fwht_circulant_simd.hpp"
 #include "rotq/detail/fwht_dense_simd.hpp"
 #include "rotq/detail/fwht_simd.hpp"
@@ -85,6 +86,12 @@ inline void apply_dense_neon(const dense_sign_columns& h, float* x, float scale)
 inline void apply_circulant_neon(const circulant_plan& plan, const float* z, float* y,
                                  std::size_t p, float scale, float* work) {
   apply_circulant_simd<neon_fwht<float>>(plan, z, y, p, scale, work);
+}
+
+/// apply_bordered_circulant_portable's contract on NEON.
+inline void apply_bordered_neon(const bordered_circulant_plan& plan, const float* z, float* y,
+                                std::size_t p, float scale, float* work) {
+  apply_bordered_circulant_simd<neon_fwht<float>>(plan, z, y, p, scale, work);
 }
 #endif  // ROTQ_HAS_NEON
 

@@ -8,6 +8,12 @@
 namespace rotq {
 namespace detail {
 
+constexpr std::size_t log2_of(std::size_t power_of_two) {
+  std::size_t log2 = 0;
+  while ((std::size_t{1} << log2) < power_of_two) ++log2;
+  return log2;
+}
+
 /// out = scale * S_n in, n = 2^log2n, Sylvester (natural) order; in == out allowed. Force-inlined
 /// so that a SIMD back end that finishes its last chunks with it compiles it with its own
 /// instruction set (see sylvester_chunks_portable).

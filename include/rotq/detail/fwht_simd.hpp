@@ -47,12 +47,6 @@ constexpr bool compiler_is_clang = true;
 constexpr bool compiler_is_clang = false;
 #endif
 
-constexpr std::size_t log2_of(std::size_t power_of_two) {
-  std::size_t log2 = 0;
-  while ((std::size_t{1} << log2) < power_of_two) ++log2;
-  return log2;
-}
-
 /// Transforms up to this many bytes run every pass inside L1 (32 KiB on the targeted cores, half
 /// left for everything else); larger ones are cut into blocks of this size first.
 constexpr std::size_t fwht_l1_block_bytes = 16384;
@@ -90,6 +84,19 @@ template <class Reg>
 ROTQ_FORCEINLINE void simd_broadcast(Reg& r, simd_lane<Reg> value) {
   ROTQ_UNROLL
   for (std::size_t i = 0; i < simd_width<Reg>; ++i) r[i] = value;
+}
+
+/// Where the registers covering [begin, end) start: from begin on, a register at a time, the last
+/// one ending at `end` and overlapping the one before it (end - begin >= the width, so every
+/// access stays inside the range).
+template <class F>
+ROTQ_FORCEINLINE void for_each_overlapping_register(std::size_t begin, std::size_t end,
+                                                    std::size_t width, F&& f) {
+  for (std::size_t i0 = begin;; i0 += width) {
+    const std::size_t start = i0 + width <= end ? i0 : end - width;
+    f(start);
+    if (start + width == end) return;
+  }
 }
 
 /// r <- the elements at `from`: as they are, or widened from a storage type by the back end.

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "rotq/detail/bordered_circulant.hpp"
 #include "rotq/detail/circulant_blocks.hpp"
 #include "rotq/detail/dense_hadamard.hpp"
 #include "rotq/detail/hadamard_constructions.hpp"
@@ -116,7 +117,8 @@ inline base_group_plan make_base_group_plan(const sign_matrix& h, std::size_t m,
 /// A^T, of order m / 2, instead. For the float transforms m * 2^k that dense_product_applies to,
 /// the dense H_n and H_n^T (dense_sign_columns: H_m's or, where paired, A's columns, for groups
 /// of p elements). Where H_m is a 4 x 4 array of symmetric circulant blocks, the plans that apply
-/// it through their Fourier basis (circulant_blocks.hpp).
+/// it through their Fourier basis (circulant_blocks.hpp); where it is bordered circulant, the plans
+/// that apply it by shifted sums (bordered_circulant.hpp).
 struct hadamard_base {
   std::size_t order = 0;
   sign_matrix signs;                                 ///< m * m, row-major
@@ -129,6 +131,8 @@ struct hadamard_base {
   std::vector<dense_sign_columns> dense_transposed;  ///< H_n^T of n = m * 2^k at [k]
   circulant_plan circulant_forward;                  ///< H_m, or none (order() == 0)
   circulant_plan circulant_transposed;               ///< H_m^T, or none
+  bordered_circulant_plan bordered_forward;          ///< H_m, or none (order() == 0)
+  bordered_circulant_plan bordered_transposed;       ///< H_m^T, or none
 
   /// The plan for one orientation: by lane_group columns for float chunks of at most
   /// lane_chunk_limit elements, whatever the instruction set, so that every back end adds in the
@@ -157,6 +161,17 @@ struct hadamard_base {
     return std::is_same_v<T, float> && applies ? &plan : nullptr;
   }
 
+  /// The bordered circulant plan where a float transform with chunks of p elements may take it (a
+  /// base of that form where bordered_kernel_applies, and q p >= bordered_sum_lanes, which every
+  /// size past dense_fwht_limit has); null otherwise.
+  template <class T>
+  const bordered_circulant_plan* bordered(bool transpose, std::size_t p) const {
+    const bordered_circulant_plan& plan = transpose ? bordered_transposed : bordered_forward;
+    const bool applies =
+        plan.order() != 0 && bordered_kernel_applies(p) && plan.order() * p >= bordered_sum_lanes;
+    return std::is_same_v<T, float> && applies ? &plan : nullptr;
+  }
+
   hadamard_base(std::size_t m, sign_matrix h)
       : order(m), signs(std::move(h)), paired(has_paired_form(signs, m)) {
     if (paired)
@@ -170,6 +185,8 @@ struct hadamard_base {
     if (!paired) {  // the paired form's products are cheaper still
       circulant_forward = circulant_plan(signs, m, false);
       circulant_transposed = circulant_plan(signs, m, true);
+      bordered_forward = bordered_circulant_plan(signs, m, false);
+      bordered_transposed = bordered_circulant_plan(signs, m, true);
     }
   }
 

@@ -1,0 +1,145 @@
+#pragma once
+// The bordered circulant kernel (bordered_circulant.hpp) on a back end's registers, lanes over
+// consecutive elements of the q chunks: a shift by s chunks is a load s p floats further on, so
+// every step and every term is one unaligned load and one addition a register. The outputs go
+// bordered_output_tile registers at a time, each term's loads feeding that many independent sums,
+// and get S_p inside the register before they are stored (p <= the width, so each register holds
+// whole chunks): no second pass over the row.
+
+#include <algorithm>
+#include <cstddef>
+#include <type_traits>
+
+#include "rotq/config.hpp"
+#include "rotq/detail/bordered_circulant.hpp"
+#include "rotq/detail/fwht_simd.hpp"
+
+namespace rotq {
+namespace detail {
+
+/// Output registers per pass over the terms: eight sums hide the addition's latency (3-4 cycles,
+/// two a cycle) and leave AVX2 room for the base, the scale and a loaded term.
+constexpr std::size_t bordered_output_tile = 8;
+
+/// What every output register of one transform shares: the bases and the scale in every lane, and
+/// the lane signs of S_p's stages inside a register (distances 1 and 2).
+template <class Reg>
+struct bordered_output_constants {
+  Reg base, scale, signs[2];
+  std::size_t log2p;
+};
+
+/// Output registers r0 .. r0 + R - 1 of the q p elements after the first chunk (register r from
+/// min(r width, q p - width): the last one overlaps the one before, which it writes again with the
+/// same bits): each term's sequence added in order, scale (base + kappa (t + t)), then S_p.
+template <class Simd, std::size_t R>
+ROTQ_FORCEINLINE void bordered_outputs_tile(const bordered_circulant_plan& plan, const float* work,
+                                            std::size_t qp, std::size_t p, std::size_t r0,
+                                            const bordered_output_constants<typename Simd::reg>& c,
+                                            float* y) {
+  using reg = typename Simd::reg;
+  constexpr std::size_t width = simd_width<reg>;
+  std::size_t start[R];
+  ROTQ_UNROLL
+  for (std::size_t k = 0; k < R; ++k) start[k] = std::min((r0 + k) * width, qp - width);
+  // Offsets, not sequence and shift: the two multiplications and their loads took 132 * 1's
+  // outputs from 136 to 254 ns.
+  const std::vector<std::size_t>& offsets = plan.term_offsets();
+  reg sums[R];
+  const float* first = work + offsets[0] * p;
+  ROTQ_UNROLL
+  for (std::size_t k = 0; k < R; ++k) simd_load(sums[k], first + start[k]);
+  for (std::size_t i = 1; i < offsets.size(); ++i) {
+    const float* from = work + offsets[i] * p;
+    ROTQ_UNROLL
+    for (std::size_t k = 0; k < R; ++k) {
+      reg term;
+      simd_load(term, from + start[k]);
+      sums[k] += term;
+    }
+  }
+  const bool add = plan.kappa() > 0;
+  ROTQ_UNROLL
+  for (std::size_t k = 0; k < R; ++k) {
+    const reg twice = sums[k] + sums[k];
+    reg out = (add ? c.base + twice : c.base - twice) * c.scale;
+    if (c.log2p >= 1) butterflies_within_stage<Simd, 1>(out, c.signs[0]);
+    if (c.log2p >= 2) butterflies_within_stage<Simd, 2>(out, c.signs[1]);
+    simd_store(y + start[k], out);
+  }
+}
+
+/// apply_bordered_circulant_portable's contract on the back end Simd (float registers, p <= their
+/// width and p <= 4): the same additions element by element, so the same bits.
+template <class Simd>
+ROTQ_FORCEINLINE void apply_bordered_circulant_simd(const bordered_circulant_plan& plan,
+                                                    const float* z, float* y, std::size_t p,
+                                                    float scale, float* work) {
+  static_assert(std::is_same_v<typename Simd::scalar, float>, "the bordered kernel is for float");
+  using reg = typename Simd::reg;
+  constexpr std::size_t width = simd_width<reg>;
+  static_assert(bordered_sum_lanes % width == 0, "S's partial sums fill whole registers");
+  const std::size_t q = plan.order(), qp = q * p;
+  const std::size_t sequences = plan.steps().size() + 1;
+  auto sequence = [&](std::size_t k) { return work + k * 2 * qp; };
+  float* partial = work + sequences * 2 * qp;
+
+  for_each_overlapping_register(0, qp, width, [&](std::size_t f) {
+    reg v;
+    simd_load(v, z + p + f);
+    simd_store(sequence(0) + f, v);
+    simd_store(sequence(0) + qp + f, v);
+  });
+  constexpr std::size_t sum_registers = bordered_sum_lanes / width;
+  reg sums[sum_registers];
+  ROTQ_UNROLL
+  for (std::size_t k = 0; k < sum_registers; ++k) simd_load(sums[k], z + p + k * width);
+  const std::size_t qp16 = qp / bordered_sum_lanes * bordered_sum_lanes;
+  for (std::size_t f = bordered_sum_lanes; f < qp16; f += bordered_sum_lanes) {
+    ROTQ_UNROLL
+    for (std::size_t k = 0; k < sum_registers; ++k) {
+      reg v;
+      simd_load(v, z + p + f + k * width);
+      sums[k] += v;
+    }
+  }
+  ROTQ_UNROLL
+  for (std::size_t k = 0; k < sum_registers; ++k) simd_store(partial + k * width, sums[k]);
+  bordered_sums_finish(sequence(0), qp, partial, p);
+  float base[bordered_sum_lanes], pattern[width];
+  bordered_corner(plan, z, partial, p, scale, y, base);
+  sylvester_portable(y, y, log2_of(p), 1.0f);
+  for (std::size_t i = 0; i < width; ++i) pattern[i] = base[i % p];
+
+  for (std::size_t k = 0; k + 1 < sequences; ++k) {
+    const auto& step = plan.steps()[k];
+    const float* a = sequence(step.first);
+    const float* b = sequence(step.second) + step.shift * p;
+    float* to = sequence(k + 1);
+    for_each_overlapping_register(0, qp, width, [&](std::size_t f) {
+      reg u, v;
+      simd_load(u, a + f);
+      simd_load(v, b + f);
+      u += v;
+      simd_store(to + f, u);
+      simd_store(to + qp + f, u);
+    });
+  }
+
+  bordered_output_constants<reg> c;
+  simd_load(c.base, pattern);
+  simd_broadcast(c.scale, scale);
+  lane_signs(c.signs[0], 0);
+  lane_signs(c.signs[1], 1);
+  c.log2p = log2_of(p);
+  const std::size_t registers = (qp + width - 1) / width;
+  std::size_t r0 = 0;
+  for (; r0 + bordered_output_tile <= registers; r0 += bordered_output_tile)
+    bordered_outputs_tile<Simd, bordered_output_tile>(plan, work, qp, p, r0, c, y + p);
+  for (; r0 + 2 <= registers; r0 += 2)
+    bordered_outputs_tile<Simd, 2>(plan, work, qp, p, r0, c, y + p);
+  if (r0 < registers) bordered_outputs_tile<Simd, 1>(plan, work, qp, p, r0, c, y + p);
+}
+
+}  // namespace detail
+}  // namespace rotq
