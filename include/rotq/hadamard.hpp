@@ -178,7 +178,7 @@ inline const fwht_shape& resolve_fwht_shape(std::size_t n, const char* function)
   shape.n = n;
   shape.m = base_order_of_supported(n);  // checked just above: no second pass through the lock
   shape.p = n / shape.m;
-  shape.log2p = log2_exact(shape.p);
+  shape.log2p = log2_of(shape.p);
   shape.inverse_sqrt_n = 1 / std::sqrt(static_cast<double>(n));
   if (shape.m > 1) shape.base = registry.find(shape.m);
   last = std::move(shape);

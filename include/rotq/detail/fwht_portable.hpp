@@ -8,6 +8,7 @@
 namespace rotq {
 namespace detail {
 
+/// k for power_of_two = 2^k.
 constexpr std::size_t log2_of(std::size_t power_of_two) {
   std::size_t log2 = 0;
   while ((std::size_t{1} << log2) < power_of_two) ++log2;

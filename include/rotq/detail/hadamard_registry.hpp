@@ -35,12 +35,6 @@ constexpr bool is_base_order(std::size_t m) { return odd_part(m) > 1 && m == 4 *
 
 constexpr bool is_power_of_two(std::size_t n) { return n != 0 && (n & (n - 1)) == 0; }
 
-constexpr std::size_t log2_exact(std::size_t n) {
-  std::size_t k = 0;
-  while ((std::size_t{1} << k) < n) ++k;
-  return k;
-}
-
 class hadamard_registry {
 public:
   static hadamard_registry& instance() {
