@@ -520,6 +520,88 @@ TEST_CASE("bases with a circulant core are applied by shifted sums", "[hadamard]
   CHECK(rotq::detail::hadamard_registry::instance().find(m)->bordered_forward.order() == m - 1);
 }
 
+TEST_CASE("paired bases with a circulant core are applied by shifted sums of their quarter",
+          "[hadamard]") {
+  // Paley II over a prime field is [[A, A - 2I], [A - 2I, -A]] with A = [[1, 1^T], [1, C]], C
+  // circulant of order m / 2 - 1: the bordered kernel applies the whole base from A's plan, on
+  // u = z0 + z1 and v = z0 - z1. Over GF(25), GF(49) and GF(81) (52, 100, 164) C is developed over
+  // a group that is not cyclic: no plan.
+  auto& registry = rotq::detail::hadamard_registry::instance();
+  for (std::size_t m : {12u, 28u, 36u, 60u, 76u, 84u, 108u, 124u, 148u}) {
+    CAPTURE(m);
+    const auto base = registry.find(m);
+    REQUIRE(base->paired);
+    for (bool transpose : {false, true}) {
+      const rotq::detail::bordered_circulant_plan& plan =
+          transpose ? base->bordered_transposed : base->bordered_forward;
+      CHECK(plan.order() == m / 2 - 1);
+      CHECK(plan.paired());
+      // The non-residues' (m / 2 - 2) / 2 shifts, fewer once a step pairs some of them.
+      if (m >= 60) CHECK(plan.steps().size() + plan.term_offsets().size() < (m / 2 - 2) / 2);
+    }
+  }
+  for (std::size_t m : {52u, 100u, 164u}) {
+    CAPTURE(m);
+    CHECK(registry.find(m)->paired);
+    CHECK(registry.find(m)->bordered_forward.order() == 0);
+  }
+
+  // The kernel itself, portable and active, for every chunk it takes, whichever product the
+  // transform of that size uses.
+  const rotq::detail::fwht_kernels<float>* kernels[] = {
+      &rotq::detail::fwht_tables<float>::portable(), &rotq::detail::active_fwht_kernels<float>()};
+  for (std::size_t m : {60u, 148u})
+    for (std::size_t p : {1u, 2u, 4u})
+      for (bool transpose : {false, true})
+        for (const auto* k : kernels) {
+          const std::size_t n = m * p;
+          CAPTURE(m, p, transpose);
+          const auto base = registry.find(m);
+          const rotq::detail::bordered_circulant_plan* plan = base->bordered<float>(transpose, p);
+          REQUIRE(plan != nullptr);
+          const Eigen::VectorXd x = random_vector(n, 11);
+          Eigen::VectorXf y = x.cast<float>();
+          std::vector<float> work(plan->work_size(p));
+          k->apply_bordered(*plan, y.data(), y.data(), p, float(1 / std::sqrt(double(n))),
+                            work.data());
+          const Eigen::MatrixXd h = rotq::hadamard_matrix(n);
+          const Eigen::VectorXd expected =
+              transpose ? Eigen::VectorXd(h.transpose() * x) : Eigen::VectorXd(h * x);
+          CHECK((y.cast<double>() - expected).cwiseAbs().maxCoeff() < 1e-5);
+        }
+
+  // Registered bases that keep the paired form: A's border negated (D A D with
+  // D = diag(1, -1, ..., -1) on both halves) keeps the circulant core, A's rows and columns 1
+  // and 2 exchanged do not.
+  const std::size_t m = 124, half = m / 2;
+  const std::vector<std::int8_t> original = rotq::hadamard_base_signs(m);
+  std::vector<std::int8_t> border_negated = original, exchanged = original;
+  auto index = [&](std::size_t i) { return i % half == 1 ? i + 1 : i % half == 2 ? i - 1 : i; };
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t j = 0; j < m; ++j) {
+      const bool flip = (i % half == 0) != (j % half == 0);
+      border_negated[i * m + j] =
+          static_cast<std::int8_t>(flip ? -original[i * m + j] : original[i * m + j]);
+      exchanged[i * m + j] = original[index(i) * m + index(j)];
+    }
+  const std::vector<std::pair<std::vector<std::int8_t>, bool>> cases = {{border_negated, true},
+                                                                        {exchanged, false}};
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    CAPTURE(c);
+    rotq::register_hadamard_base(m, cases[c].first);
+    const auto base = registry.find(m);
+    CHECK(base->paired);
+    CHECK((base->bordered_forward.order() == half - 1) == cases[c].second);
+    CHECK((base->bordered_transposed.order() == half - 1) == cases[c].second);
+    for (std::size_t n : {m, 2 * m, 4 * m}) {
+      CAPTURE(n);
+      check_float_transforms_against_matrix(n, 12);
+    }
+  }
+  rotq::register_hadamard_base(m, original);  // restore for the rest of this process
+  CHECK(registry.find(m)->bordered_forward.order() == half - 1);
+}
+
 TEST_CASE("concurrent first use of a base order builds it once and transforms correctly",
           "[hadamard]") {
   const std::size_t n = 236 * 4;

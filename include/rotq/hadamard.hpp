@@ -242,7 +242,8 @@ void fwht_compute(const fwht_kernels<T>& kernels, T* x, const fwht_shape& shape,
     if (shape.p > 1) kernels.sylvester(x, x, shape.log2p, shape.m, T(1), chunk_source::cached);
     return;
   }
-  // H_m in place by shifted sums of its circulant core, and S_p on each chunk on the way out.
+  // H_m in place by shifted sums of its circulant core (a paired base's: of its quarter's), and
+  // S_p on each chunk on the way out.
   if (const bordered_circulant_plan* bordered = shape.base->bordered<T>(transposed, shape.p)) {
     kernels.apply_bordered(*bordered, x, x, shape.p, scale, work);
     return;

@@ -13,6 +13,14 @@
 // quadratic residues, or the non-residues) is a difference set, the first step pairs about a
 // third of the terms: 132 takes 4 steps and 26 terms instead of 65 terms. Each element of T is
 // then a chain of additions in a fixed order, the same in every back end, whatever its width.
+//
+// Paley II over a prime field has the paired form H = [[A, A - 2I], [A - 2I, -A]]
+// (hadamard_pairs.hpp) whose quarter A = C + I (C the conference matrix) has this form, of order
+// m / 2 (12, 28, 36, 60, 76, 84, 108, 124, 148 among the orders up to 172). A plan of such a
+// quarter ("paired") applies the whole H: with u = z0 + z1, v = z0 - z1,
+//   y0 = A z0 + (A - 2I) z1 = A u + (v - u),   y1 = (A - 2I) z0 - A z1 = A v - (u + v),
+// two sets of sequences (u's and v's) that share the plan, each of half the order: half the
+// additions of an unpaired base of order m.
 
 #include <algorithm>
 #include <cstddef>
@@ -29,6 +37,14 @@ namespace detail {
 /// form and no dense product applies (dense_product_applies): 44 * 2 took 1.02-1.11 times the
 /// dense product's time with it, 68 * 1 0.83-1.32 (docs/performance.md).
 constexpr bool bordered_kernel_applies(std::size_t p) { return p <= 4; }
+
+/// A paired base with a bordered plan keeps the paired dense product (dense_product_applies) while
+/// n * m stays within this, and takes the bordered kernel past it. On Zen 3 (AVX2), against the
+/// dense product in two runs: 76 * 4 (n * m = 23104) 1.17-1.21 times its time, 108 * 2 1.10-1.11,
+/// 84 * 4 1.12-1.15; 124 * 2 (30752) 0.95-0.99, 148 * 2 0.87-0.90, 196 * 1 0.79-0.81, 108 * 4
+/// 0.84-0.87, 124 * 4 0.77-0.79 (docs/performance.md). Its fixed costs lose at p = 1 below
+/// (148 * 1: 1.13).
+constexpr std::size_t bordered_paired_dense_limit = 28224;  // 84 * 4: 336 rows times 84 columns
 
 /// The partial sums of S: lane l adds the elements l, l + 16, ... of the q chunks in order, then
 /// the lanes meet in a fixed tree. Sixteen, the widest register's lanes (AVX-512), so that every
@@ -51,8 +67,10 @@ public:
   bordered_circulant_plan() = default;
 
   /// From the m x m signs (row-major; `transpose` reads them as H^T): a plan when they have the
-  /// form above with q >= 3, none otherwise.
-  bordered_circulant_plan(const sign_matrix& h, std::size_t m, bool transpose) {
+  /// form above with q >= 3, none otherwise. `paired`: the signs are the quarter A of a paired
+  /// base of order 2 m, and the kernels apply that whole base.
+  bordered_circulant_plan(const sign_matrix& h, std::size_t m, bool transpose, bool paired = false)
+      : paired_(paired) {
     if (m < 4) return;
     const std::size_t q = m - 1;
     auto at = [&](std::size_t r, std::size_t c) { return transpose ? h[c * m + r] : h[r * m + c]; };
@@ -84,6 +102,8 @@ public:
 
   /// q = m - 1; 0 where the signs do not have the form.
   std::size_t order() const { return q_; }
+  /// Whether the plan is of a paired base's quarter A and applies that whole base.
+  bool paired() const { return paired_; }
   int alpha() const { return alpha_; }
   int beta() const { return beta_; }
   int gamma() const { return gamma_; }
@@ -93,10 +113,13 @@ public:
   /// The terms of T, where they start in units of p floats: sequence k lies at 2 q k (below), and
   /// the term (k, s) of shift s starts s further on. In the order of the additions.
   const std::vector<std::size_t>& term_offsets() const { return term_offsets_; }
-  /// Floats of work memory for chunks of p elements: each sequence twice over (q p elements, then
-  /// the same again, so that every shift reads one contiguous run), and S's partial sums.
+  /// Floats of one set of sequences for chunks of p elements: each sequence twice over (q p
+  /// elements, then the same again, so that every shift reads one contiguous run).
+  std::size_t set_size(std::size_t p) const { return (steps_.size() + 1) * 2 * q_ * p; }
+  /// Floats of work memory for chunks of p elements: the sets of sequences (two where paired),
+  /// then for each set S's partial sums and its first chunk x_0 (bordered_sum_lanes each).
   std::size_t work_size(std::size_t p) const {
-    return (steps_.size() + 1) * 2 * q_ * p + bordered_sum_lanes;
+    return (paired_ ? 2 : 1) * (set_size(p) + 2 * bordered_sum_lanes);
   }
 
 private:
@@ -168,6 +191,7 @@ private:
     return true;
   }
 
+  bool paired_ = false;
   std::size_t q_ = 0;
   int alpha_ = 1, beta_ = 1, gamma_ = 1, kappa_ = -1;
   std::vector<step> steps_;
@@ -185,40 +209,60 @@ inline void bordered_sums_finish(const float* y, std::size_t qp, float* partial,
     for (std::size_t l = 0; l < half; ++l) partial[l] += partial[l + half];
 }
 
-/// The first chunk of the output, scale (alpha x_0 + beta S), written to y[0..p), and the bases
-/// gamma x_0 - kappa S of the others to base[0..p); y may be x_0.
+/// What one set of sequences makes: the whole H_m y of an unpaired base, or one half of a paired
+/// base's output, y0 = A u + (v - u) from u's set or y1 = A v - (u + v) from v's.
+enum class bordered_output_kind { whole, paired_first, paired_second };
+
+/// Where the two sets of a paired base start in the work memory: u's and v's q chunks after the
+/// first (each set's sequence 0), and their first chunks u_0, v_0; unused for an unpaired base.
+struct bordered_pair_sources {
+  const float *u = nullptr, *v = nullptr, *u0 = nullptr, *v0 = nullptr;
+};
+
+/// The difference a paired base's half adds to A's product: v - u to y0, -(u + v) to y1.
+inline float bordered_pair_term(bordered_output_kind kind, float u, float v) {
+  return kind == bordered_output_kind::paired_first ? v - u : -(u + v);
+}
+
+/// The first chunk of the output, scale (alpha x_0 + beta S) (plus its pair term), written to
+/// y[0..p), and the bases gamma x_0 - kappa S of the others to base[0..p); y may be x_0.
 inline void bordered_corner(const bordered_circulant_plan& plan, const float* x0, const float* sums,
-                            std::size_t p, float scale, float* y, float* base) {
+                            std::size_t p, float scale, bordered_output_kind kind,
+                            const bordered_pair_sources& pair, float* y, float* base) {
   for (std::size_t e = 0; e < p; ++e) {
     const float x = x0[e], s = sums[e];
     base[e] = (plan.gamma() > 0 ? x : -x) + (plan.kappa() > 0 ? -s : s);
-    y[e] = ((plan.alpha() > 0 ? x : -x) + (plan.beta() > 0 ? s : -s)) * scale;
+    float out = (plan.alpha() > 0 ? x : -x) + (plan.beta() > 0 ? s : -s);
+    if (kind != bordered_output_kind::whole)
+      out += bordered_pair_term(kind, pair.u0[e], pair.v0[e]);
+    y[e] = out * scale;
   }
 }
 
-/// One output element: scale (base + kappa (t + t)).
+/// One set's output elements after the first chunk, scale (base + kappa (t + t)) plus the pair
+/// term, before S_p; t is element f of T.
 inline float bordered_output(const bordered_circulant_plan& plan, float base, float t,
-                             float scale) {
-  return (plan.kappa() > 0 ? base + (t + t) : base - (t + t)) * scale;
+                             bordered_output_kind kind, const bordered_pair_sources& pair,
+                             std::size_t f, float scale) {
+  float out = plan.kappa() > 0 ? base + (t + t) : base - (t + t);
+  if (kind != bordered_output_kind::whole) out += bordered_pair_term(kind, pair.u[f], pair.v[f]);
+  return out * scale;
 }
 
-/// y = scale (H_m (x) S_p) z for a base of the bordered circulant form (the whole transform: S_p
-/// too, unlike apply_base_portable) and the m chunks of p at z, with `work` of plan.work_size(p)
-/// floats (p <= bordered_sum_lanes <= q p). y may be z. The portable reference of every back
-/// end's kernel.
-inline void apply_bordered_circulant_portable(const bordered_circulant_plan& plan, const float* z,
-                                              float* y, std::size_t p, float scale, float* work) {
+/// One set of sequences at `set` (sequence 0 filled, twice over, and its first chunk at x0) to
+/// the m chunks at y, before S_p: S into `partial` (bordered_sum_lanes floats), the steps, T.
+inline void apply_bordered_set_portable(const bordered_circulant_plan& plan, float* set,
+                                        const float* x0, float* partial, std::size_t p, float scale,
+                                        bordered_output_kind kind,
+                                        const bordered_pair_sources& pair, float* y) {
   const std::size_t q = plan.order(), qp = q * p;
-  auto sequence = [&](std::size_t k) { return work + k * 2 * qp; };
-  float* partial = work + (plan.steps().size() + 1) * 2 * qp;
-  for (std::size_t f = 0; f < qp; ++f) sequence(0)[f] = sequence(0)[qp + f] = z[p + f];
+  auto sequence = [&](std::size_t k) { return set + k * 2 * qp; };
   const std::size_t qp16 = qp / bordered_sum_lanes * bordered_sum_lanes;
-  for (std::size_t l = 0; l < bordered_sum_lanes; ++l) partial[l] = z[p + l];
-  for (std::size_t f = bordered_sum_lanes; f < qp16; ++f)
-    partial[f % bordered_sum_lanes] += z[p + f];
-  bordered_sums_finish(sequence(0), qp, partial, p);
+  for (std::size_t l = 0; l < bordered_sum_lanes; ++l) partial[l] = set[l];
+  for (std::size_t f = bordered_sum_lanes; f < qp16; ++f) partial[f % bordered_sum_lanes] += set[f];
+  bordered_sums_finish(set, qp, partial, p);
   float base[bordered_sum_lanes];
-  bordered_corner(plan, z, partial, p, scale, y, base);
+  bordered_corner(plan, x0, partial, p, scale, kind, pair, y, base);
   for (std::size_t k = 0; k < plan.steps().size(); ++k) {
     const auto& step = plan.steps()[k];
     const float* a = sequence(step.first);
@@ -228,11 +272,45 @@ inline void apply_bordered_circulant_portable(const bordered_circulant_plan& pla
   }
   const std::vector<std::size_t>& offsets = plan.term_offsets();
   for (std::size_t f = 0; f < qp; ++f) {
-    float t = work[offsets[0] * p + f];
-    for (std::size_t k = 1; k < offsets.size(); ++k) t += work[offsets[k] * p + f];
-    y[p + f] = bordered_output(plan, base[f % p], t, scale);
+    float t = set[offsets[0] * p + f];
+    for (std::size_t k = 1; k < offsets.size(); ++k) t += set[offsets[k] * p + f];
+    y[p + f] = bordered_output(plan, base[f % p], t, kind, pair, f, scale);
   }
-  for (std::size_t a = 0; a <= q; ++a) sylvester_portable(y + a * p, y + a * p, log2_of(p), 1.0f);
+}
+
+/// y = scale (H_m (x) S_p) z for a base of the bordered circulant form, or of the paired form with
+/// such a quarter (the whole transform: S_p too, unlike apply_base_portable), and the m chunks of
+/// p at z, with `work` of plan.work_size(p) floats (p <= bordered_sum_lanes <= q p). y may be z.
+/// The portable reference of every back end's kernel.
+inline void apply_bordered_circulant_portable(const bordered_circulant_plan& plan, const float* z,
+                                              float* y, std::size_t p, float scale, float* work) {
+  const std::size_t qp = plan.order() * p, set_size = plan.set_size(p);
+  const std::size_t sets = plan.paired() ? 2 : 1, chunks = sets * (plan.order() + 1);
+  float* partial = work + sets * set_size;
+  float* x0 = partial + sets * bordered_sum_lanes;
+  if (!plan.paired()) {
+    for (std::size_t f = 0; f < qp; ++f) work[f] = work[qp + f] = z[p + f];
+    apply_bordered_set_portable(plan, work, z, partial, p, scale, bordered_output_kind::whole, {},
+                                y);
+  } else {
+    const std::size_t hp = qp + p;
+    float *u = work, *v = work + set_size, *u0 = x0, *v0 = x0 + bordered_sum_lanes;
+    for (std::size_t e = 0; e < p; ++e) {
+      u0[e] = z[e] + z[hp + e];
+      v0[e] = z[e] - z[hp + e];
+    }
+    for (std::size_t f = 0; f < qp; ++f) {
+      u[f] = u[qp + f] = z[p + f] + z[hp + p + f];
+      v[f] = v[qp + f] = z[p + f] - z[hp + p + f];
+    }
+    const bordered_pair_sources pair{u, v, u0, v0};
+    apply_bordered_set_portable(plan, u, u0, partial, p, scale, bordered_output_kind::paired_first,
+                                pair, y);
+    apply_bordered_set_portable(plan, v, v0, partial + bordered_sum_lanes, p, scale,
+                                bordered_output_kind::paired_second, pair, y + hp);
+  }
+  for (std::size_t a = 0; a < chunks; ++a)
+    sylvester_portable(y + a * p, y + a * p, log2_of(p), 1.0f);
 }
 
 }  // namespace detail

@@ -44,7 +44,8 @@ constexpr std::size_t dense_chunk_limit = 4;
 /// A paired base takes the dense product for every chunk p up to dense_chunk_limit while n stays
 /// within this: its (m / 2)^2 p multiply-adds a half beat the lookups of H_m on chunks that
 /// short up to 124 * 4 (0.95 of their time), and tie with them above (148 * 4, 164 * 4), where A's
-/// columns, each sign repeated p times, would take 110 KiB.
+/// columns, each sign repeated p times, would take 110 KiB. Bases whose quarter has a circulant
+/// core take the bordered kernel instead past bordered_paired_dense_limit (hadamard_base).
 constexpr std::size_t dense_paired_limit = 512;
 
 /// The longest half of a paired product: the rows of its columns.

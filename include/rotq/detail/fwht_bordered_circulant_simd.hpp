@@ -31,12 +31,14 @@ struct bordered_output_constants {
 
 /// Output registers r0 .. r0 + R - 1 of the q p elements after the first chunk (register r from
 /// min(r width, q p - width): the last one overlaps the one before, which it writes again with the
-/// same bits): each term's sequence added in order, scale (base + kappa (t + t)), then S_p.
+/// same bits): each term's sequence added in order, scale (base + kappa (t + t) plus the pair
+/// term), then S_p.
 template <class Simd, std::size_t R>
-ROTQ_FORCEINLINE void bordered_outputs_tile(const bordered_circulant_plan& plan, const float* work,
+ROTQ_FORCEINLINE void bordered_outputs_tile(const bordered_circulant_plan& plan, const float* set,
                                             std::size_t qp, std::size_t p, std::size_t r0,
                                             const bordered_output_constants<typename Simd::reg>& c,
-                                            float* y) {
+                                            bordered_output_kind kind,
+                                            const bordered_pair_sources& pair, float* y) {
   using reg = typename Simd::reg;
   constexpr std::size_t width = simd_width<reg>;
   std::size_t start[R];
@@ -46,11 +48,11 @@ ROTQ_FORCEINLINE void bordered_outputs_tile(const bordered_circulant_plan& plan,
   // outputs from 136 to 254 ns.
   const std::vector<std::size_t>& offsets = plan.term_offsets();
   reg sums[R];
-  const float* first = work + offsets[0] * p;
+  const float* first = set + offsets[0] * p;
   ROTQ_UNROLL
   for (std::size_t k = 0; k < R; ++k) simd_load(sums[k], first + start[k]);
   for (std::size_t i = 1; i < offsets.size(); ++i) {
-    const float* from = work + offsets[i] * p;
+    const float* from = set + offsets[i] * p;
     ROTQ_UNROLL
     for (std::size_t k = 0; k < R; ++k) {
       reg term;
@@ -62,56 +64,91 @@ ROTQ_FORCEINLINE void bordered_outputs_tile(const bordered_circulant_plan& plan,
   ROTQ_UNROLL
   for (std::size_t k = 0; k < R; ++k) {
     const reg twice = sums[k] + sums[k];
-    reg out = (add ? c.base + twice : c.base - twice) * c.scale;
+    reg out = add ? c.base + twice : c.base - twice;
+    if (kind != bordered_output_kind::whole) {
+      reg u, v;
+      simd_load(u, pair.u + start[k]);
+      simd_load(v, pair.v + start[k]);
+      if (kind == bordered_output_kind::paired_first)
+        out += v - u;
+      else
+        out -= u + v;
+    }
+    out *= c.scale;
     if (c.log2p >= 1) butterflies_within_stage<Simd, 1>(out, c.signs[0]);
     if (c.log2p >= 2) butterflies_within_stage<Simd, 2>(out, c.signs[1]);
     simd_store(y + start[k], out);
   }
 }
 
-/// apply_bordered_circulant_portable's contract on the back end Simd (float registers, p <= their
-/// width and p <= 4): the same additions element by element, so the same bits.
-template <class Simd>
-ROTQ_FORCEINLINE void apply_bordered_circulant_simd(const bordered_circulant_plan& plan,
-                                                    const float* z, float* y, std::size_t p,
-                                                    float scale, float* work) {
-  static_assert(std::is_same_v<typename Simd::scalar, float>, "the bordered kernel is for float");
+/// Sequence 0 of each of the Sets sets, twice over, from the registers produce(f, v) gives for the
+/// elements f .. f + width - 1 of every set, and as they are written each set's partial sums of S
+/// over the first q p rounded down to 16 elements (bordered_sum_lanes at partial + s *
+/// bordered_sum_lanes for set s), in the order of apply_bordered_set_portable: no second pass
+/// over the sequences for S.
+template <class Simd, std::size_t Sets, class Produce>
+ROTQ_FORCEINLINE void bordered_fill_sets_simd(float* const (&sets)[Sets], std::size_t qp,
+                                              float* partial, Produce&& produce) {
   using reg = typename Simd::reg;
-  constexpr std::size_t width = simd_width<reg>;
+  constexpr std::size_t width = simd_width<reg>, sum_registers = bordered_sum_lanes / width;
   static_assert(bordered_sum_lanes % width == 0, "S's partial sums fill whole registers");
-  const std::size_t q = plan.order(), qp = q * p;
-  const std::size_t sequences = plan.steps().size() + 1;
-  auto sequence = [&](std::size_t k) { return work + k * 2 * qp; };
-  float* partial = work + sequences * 2 * qp;
-
-  for_each_overlapping_register(0, qp, width, [&](std::size_t f) {
-    reg v;
-    simd_load(v, z + p + f);
-    simd_store(sequence(0) + f, v);
-    simd_store(sequence(0) + qp + f, v);
-  });
-  constexpr std::size_t sum_registers = bordered_sum_lanes / width;
-  reg sums[sum_registers];
+  auto fill = [&](std::size_t f, reg(&v)[Sets]) {
+    produce(f, v);
+    ROTQ_UNROLL
+    for (std::size_t s = 0; s < Sets; ++s) {
+      simd_store(sets[s] + f, v[s]);
+      simd_store(sets[s] + qp + f, v[s]);
+    }
+  };
+  reg sums[Sets][sum_registers];
   ROTQ_UNROLL
-  for (std::size_t k = 0; k < sum_registers; ++k) simd_load(sums[k], z + p + k * width);
+  for (std::size_t k = 0; k < sum_registers; ++k) {
+    reg v[Sets];
+    fill(k * width, v);
+    ROTQ_UNROLL
+    for (std::size_t s = 0; s < Sets; ++s) sums[s][k] = v[s];
+  }
   const std::size_t qp16 = qp / bordered_sum_lanes * bordered_sum_lanes;
   for (std::size_t f = bordered_sum_lanes; f < qp16; f += bordered_sum_lanes) {
     ROTQ_UNROLL
     for (std::size_t k = 0; k < sum_registers; ++k) {
-      reg v;
-      simd_load(v, z + p + f + k * width);
-      sums[k] += v;
+      reg v[Sets];
+      fill(f + k * width, v);
+      ROTQ_UNROLL
+      for (std::size_t s = 0; s < Sets; ++s) sums[s][k] += v[s];
     }
   }
   ROTQ_UNROLL
-  for (std::size_t k = 0; k < sum_registers; ++k) simd_store(partial + k * width, sums[k]);
-  bordered_sums_finish(sequence(0), qp, partial, p);
-  float base[bordered_sum_lanes], pattern[width];
-  bordered_corner(plan, z, partial, p, scale, y, base);
-  sylvester_portable(y, y, log2_of(p), 1.0f);
-  for (std::size_t i = 0; i < width; ++i) pattern[i] = base[i % p];
+  for (std::size_t s = 0; s < Sets; ++s) ROTQ_UNROLL
+  for (std::size_t k = 0; k < sum_registers; ++k)
+    simd_store(partial + s * bordered_sum_lanes + k * width, sums[s][k]);
+  if (qp16 < qp)
+    for_each_overlapping_register(qp16, qp, width, [&](std::size_t f) {
+      reg v[Sets];
+      fill(f, v);
+    });
+}
 
-  for (std::size_t k = 0; k + 1 < sequences; ++k) {
+/// apply_bordered_set_portable on the back end Simd, S_p included (on the first chunk too), with
+/// sequence 0 and S's partial sums over the first q p rounded down to 16 elements in place
+/// (bordered_fill_sets_simd).
+template <class Simd>
+ROTQ_FORCEINLINE void apply_bordered_set_simd(const bordered_circulant_plan& plan, float* set,
+                                              const float* x0, float* partial, std::size_t p,
+                                              float scale, bordered_output_kind kind,
+                                              const bordered_pair_sources& pair, float* y) {
+  using reg = typename Simd::reg;
+  constexpr std::size_t width = simd_width<reg>;
+  const std::size_t q = plan.order(), qp = q * p;
+  auto sequence = [&](std::size_t k) { return set + k * 2 * qp; };
+
+  bordered_sums_finish(set, qp, partial, p);
+  float base[bordered_sum_lanes], pattern[width];
+  bordered_corner(plan, x0, partial, p, scale, kind, pair, y, base);
+  sylvester_portable(y, y, log2_of(p), 1.0f);
+  for (std::size_t i = 0; i < width; ++i) pattern[i] = base[i & (p - 1)];  // p: a power of two
+
+  for (std::size_t k = 0; k < plan.steps().size(); ++k) {
     const auto& step = plan.steps()[k];
     const float* a = sequence(step.first);
     const float* b = sequence(step.second) + step.shift * p;
@@ -135,10 +172,51 @@ ROTQ_FORCEINLINE void apply_bordered_circulant_simd(const bordered_circulant_pla
   const std::size_t registers = (qp + width - 1) / width;
   std::size_t r0 = 0;
   for (; r0 + bordered_output_tile <= registers; r0 += bordered_output_tile)
-    bordered_outputs_tile<Simd, bordered_output_tile>(plan, work, qp, p, r0, c, y + p);
+    bordered_outputs_tile<Simd, bordered_output_tile>(plan, set, qp, p, r0, c, kind, pair, y + p);
   for (; r0 + 2 <= registers; r0 += 2)
-    bordered_outputs_tile<Simd, 2>(plan, work, qp, p, r0, c, y + p);
-  if (r0 < registers) bordered_outputs_tile<Simd, 1>(plan, work, qp, p, r0, c, y + p);
+    bordered_outputs_tile<Simd, 2>(plan, set, qp, p, r0, c, kind, pair, y + p);
+  if (r0 < registers) bordered_outputs_tile<Simd, 1>(plan, set, qp, p, r0, c, kind, pair, y + p);
+}
+
+/// apply_bordered_circulant_portable's contract on the back end Simd (float registers, p <= their
+/// width and p <= 4): the same additions element by element, so the same bits.
+template <class Simd>
+ROTQ_FORCEINLINE void apply_bordered_circulant_simd(const bordered_circulant_plan& plan,
+                                                    const float* z, float* y, std::size_t p,
+                                                    float scale, float* work) {
+  static_assert(std::is_same_v<typename Simd::scalar, float>, "the bordered kernel is for float");
+  using reg = typename Simd::reg;
+  const std::size_t qp = plan.order() * p, set_size = plan.set_size(p);
+  const std::size_t sets = plan.paired() ? 2 : 1;
+  float* partial = work + sets * set_size;
+  float* x0 = partial + sets * bordered_sum_lanes;
+  if (!plan.paired()) {
+    float* const set[1] = {work};
+    bordered_fill_sets_simd<Simd>(set, qp, partial,
+                                  [&](std::size_t f, reg(&v)[1]) { simd_load(v[0], z + p + f); });
+    apply_bordered_set_simd<Simd>(plan, work, z, partial, p, scale, bordered_output_kind::whole, {},
+                                  y);
+    return;
+  }
+  const std::size_t hp = qp + p;
+  float *u = work, *v = work + set_size, *u0 = x0, *v0 = x0 + bordered_sum_lanes;
+  for (std::size_t e = 0; e < p; ++e) {
+    u0[e] = z[e] + z[hp + e];
+    v0[e] = z[e] - z[hp + e];
+  }
+  float* const pair_sets[2] = {u, v};
+  bordered_fill_sets_simd<Simd>(pair_sets, qp, partial, [&](std::size_t f, reg(&uv)[2]) {
+    reg a, b;
+    simd_load(a, z + p + f);
+    simd_load(b, z + hp + p + f);
+    uv[0] = a + b;
+    uv[1] = a - b;
+  });
+  const bordered_pair_sources pair{u, v, u0, v0};
+  apply_bordered_set_simd<Simd>(plan, u, u0, partial, p, scale, bordered_output_kind::paired_first,
+                                pair, y);
+  apply_bordered_set_simd<Simd>(plan, v, v0, partial + bordered_sum_lanes, p, scale,
+                                bordered_output_kind::paired_second, pair, y + hp);
 }
 
 }  // namespace detail

@@ -117,8 +117,8 @@ inline base_group_plan make_base_group_plan(const sign_matrix& h, std::size_t m,
 /// A^T, of order m / 2, instead. For the float transforms m * 2^k that dense_product_applies to,
 /// the dense H_n and H_n^T (dense_sign_columns: H_m's or, where paired, A's columns, for groups
 /// of p elements). Where H_m is a 4 x 4 array of symmetric circulant blocks, the plans that apply
-/// it through their Fourier basis (circulant_blocks.hpp); where it is bordered circulant, the plans
-/// that apply it by shifted sums (bordered_circulant.hpp).
+/// it through their Fourier basis (circulant_blocks.hpp); where it, or a paired base's quarter, is
+/// bordered circulant, the plans that apply it by shifted sums (bordered_circulant.hpp).
 struct hadamard_base {
   std::size_t order = 0;
   sign_matrix signs;                                 ///< m * m, row-major
@@ -131,8 +131,8 @@ struct hadamard_base {
   std::vector<dense_sign_columns> dense_transposed;  ///< H_n^T of n = m * 2^k at [k]
   circulant_plan circulant_forward;                  ///< H_m, or none (order() == 0)
   circulant_plan circulant_transposed;               ///< H_m^T, or none
-  bordered_circulant_plan bordered_forward;          ///< H_m, or none (order() == 0)
-  bordered_circulant_plan bordered_transposed;       ///< H_m^T, or none
+  bordered_circulant_plan bordered_forward;          ///< H_m (A when paired), or none
+  bordered_circulant_plan bordered_transposed;       ///< H_m^T (A^T when paired), or none
 
   /// The plan for one orientation: by lane_group columns for float chunks of at most
   /// lane_chunk_limit elements, whatever the instruction set, so that every back end adds in the
@@ -174,23 +174,36 @@ struct hadamard_base {
 
   hadamard_base(std::size_t m, sign_matrix h)
       : order(m), signs(std::move(h)), paired(has_paired_form(signs, m)) {
-    if (paired)
-      plan_both(paired_quarter(signs, m), m / 2);
-    else
+    if (paired) {
+      const sign_matrix quarter = paired_quarter(signs, m);
+      plan_both(quarter, m / 2);
+      bordered_forward = bordered_circulant_plan(quarter, m / 2, false, true);
+      bordered_transposed = bordered_circulant_plan(quarter, m / 2, true, true);
+    } else {
       plan_both(signs, m);
-    for (std::size_t log2p = 0; dense_product_applies(m, log2p, paired); ++log2p) {
-      dense_forward.emplace_back(signs, m, paired, log2p, false);
-      dense_transposed.emplace_back(signs, m, paired, log2p, true);
-    }
-    if (!paired) {  // the paired form's products are cheaper still
+      // The paired form's products are cheaper still.
       circulant_forward = circulant_plan(signs, m, false);
       circulant_transposed = circulant_plan(signs, m, true);
       bordered_forward = bordered_circulant_plan(signs, m, false);
       bordered_transposed = bordered_circulant_plan(signs, m, true);
     }
+    for (std::size_t log2p = 0; takes_dense_product(log2p); ++log2p) {
+      dense_forward.emplace_back(signs, m, paired, log2p, false);
+      dense_transposed.emplace_back(signs, m, paired, log2p, true);
+    }
   }
 
 private:
+  // Where dense_product_applies, but for a paired base with a bordered plan past
+  // bordered_paired_dense_limit, which takes that plan instead. Holds for every log2p below one
+  // that it holds for, as dense() needs.
+  bool takes_dense_product(std::size_t log2p) const {
+    const std::size_t n = order << log2p;
+    const bool bordered_instead =
+        paired && bordered_forward.order() != 0 && n * order > bordered_paired_dense_limit;
+    return dense_product_applies(order, log2p, paired) && !bordered_instead;
+  }
+
   void plan_both(const sign_matrix& planned, std::size_t planned_order) {
     const std::size_t group = best_group_size(planned_order);
     forward = make_base_group_plan(planned, planned_order, false, group);
