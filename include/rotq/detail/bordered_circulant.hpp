@@ -38,14 +38,6 @@ namespace detail {
 /// dense product's time with it, 68 * 1 0.83-1.32 (docs/performance.md).
 constexpr bool bordered_kernel_applies(std::size_t p) { return p <= 4; }
 
-/// A paired base with a bordered plan keeps the paired dense product (dense_product_applies) while
-/// n * m stays within this, and takes the bordered kernel past it. On Zen 3 (AVX2), against the
-/// dense product in two runs: 76 * 4 (n * m = 23104) 1.17-1.21 times its time, 108 * 2 1.10-1.11,
-/// 84 * 4 1.12-1.15; 124 * 2 (30752) 0.95-0.99, 148 * 2 0.87-0.90, 196 * 1 0.79-0.81, 108 * 4
-/// 0.84-0.87, 124 * 4 0.77-0.79 (docs/performance.md). Its fixed costs lose at p = 1 below
-/// (148 * 1: 1.13).
-constexpr std::size_t bordered_paired_dense_limit = 28224;  // 84 * 4: 336 rows times 84 columns
-
 /// The partial sums of S: lane l adds the elements l, l + 16, ... of the q chunks in order, then
 /// the lanes meet in a fixed tree. Sixteen, the widest register's lanes (AVX-512), so that every
 /// back end adds in that order.
@@ -249,6 +241,34 @@ inline float bordered_output(const bordered_circulant_plan& plan, float base, fl
   return out * scale;
 }
 
+/// Where one transform's pieces lie in its work memory (work_size): each set's sequences (u's
+/// and v's where paired), then each set's partial sums of S, then each set's first chunk (a
+/// paired base's u_0 and v_0; an unpaired base reads x_0 from z and leaves x0[0] unused).
+struct bordered_work {
+  float* sets[2];
+  float* partial[2];
+  float* x0[2];
+};
+
+inline bordered_work bordered_work_layout(const bordered_circulant_plan& plan, float* work,
+                                          std::size_t p) {
+  const std::size_t sets = plan.paired() ? 2 : 1, set_size = plan.set_size(p);
+  float* partial = work + sets * set_size;
+  float* x0 = partial + sets * bordered_sum_lanes;
+  return {{work, work + set_size},
+          {partial, partial + bordered_sum_lanes},
+          {x0, x0 + bordered_sum_lanes}};
+}
+
+/// A paired base's first chunks u_0 = z_0 + z_h and v_0 = z_0 - z_h, z_h starting hp floats on.
+inline void bordered_pair_first_chunks(const float* z, std::size_t hp, std::size_t p, float* u0,
+                                       float* v0) {
+  for (std::size_t e = 0; e < p; ++e) {
+    u0[e] = z[e] + z[hp + e];
+    v0[e] = z[e] - z[hp + e];
+  }
+}
+
 /// One set of sequences at `set` (sequence 0 filled, twice over, and its first chunk at x0) to
 /// the m chunks at y, before S_p: S into `partial` (bordered_sum_lanes floats), the steps, T.
 inline void apply_bordered_set_portable(const bordered_circulant_plan& plan, float* set,
@@ -284,29 +304,25 @@ inline void apply_bordered_set_portable(const bordered_circulant_plan& plan, flo
 /// The portable reference of every back end's kernel.
 inline void apply_bordered_circulant_portable(const bordered_circulant_plan& plan, const float* z,
                                               float* y, std::size_t p, float scale, float* work) {
-  const std::size_t qp = plan.order() * p, set_size = plan.set_size(p);
-  const std::size_t sets = plan.paired() ? 2 : 1, chunks = sets * (plan.order() + 1);
-  float* partial = work + sets * set_size;
-  float* x0 = partial + sets * bordered_sum_lanes;
+  const std::size_t qp = plan.order() * p, hp = qp + p;
+  const std::size_t chunks = (plan.paired() ? 2 : 1) * (plan.order() + 1);
+  const bordered_work w = bordered_work_layout(plan, work, p);
   if (!plan.paired()) {
-    for (std::size_t f = 0; f < qp; ++f) work[f] = work[qp + f] = z[p + f];
-    apply_bordered_set_portable(plan, work, z, partial, p, scale, bordered_output_kind::whole, {},
-                                y);
+    float* sequence0 = w.sets[0];
+    for (std::size_t f = 0; f < qp; ++f) sequence0[f] = sequence0[qp + f] = z[p + f];
+    apply_bordered_set_portable(plan, sequence0, z, w.partial[0], p, scale,
+                                bordered_output_kind::whole, {}, y);
   } else {
-    const std::size_t hp = qp + p;
-    float *u = work, *v = work + set_size, *u0 = x0, *v0 = x0 + bordered_sum_lanes;
-    for (std::size_t e = 0; e < p; ++e) {
-      u0[e] = z[e] + z[hp + e];
-      v0[e] = z[e] - z[hp + e];
-    }
+    float *u = w.sets[0], *v = w.sets[1];
+    bordered_pair_first_chunks(z, hp, p, w.x0[0], w.x0[1]);
     for (std::size_t f = 0; f < qp; ++f) {
       u[f] = u[qp + f] = z[p + f] + z[hp + p + f];
       v[f] = v[qp + f] = z[p + f] - z[hp + p + f];
     }
-    const bordered_pair_sources pair{u, v, u0, v0};
-    apply_bordered_set_portable(plan, u, u0, partial, p, scale, bordered_output_kind::paired_first,
-                                pair, y);
-    apply_bordered_set_portable(plan, v, v0, partial + bordered_sum_lanes, p, scale,
+    const bordered_pair_sources pair{u, v, w.x0[0], w.x0[1]};
+    apply_bordered_set_portable(plan, u, w.x0[0], w.partial[0], p, scale,
+                                bordered_output_kind::paired_first, pair, y);
+    apply_bordered_set_portable(plan, v, w.x0[1], w.partial[1], p, scale,
                                 bordered_output_kind::paired_second, pair, y + hp);
   }
   for (std::size_t a = 0; a < chunks; ++a)

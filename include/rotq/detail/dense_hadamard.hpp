@@ -44,8 +44,7 @@ constexpr std::size_t dense_chunk_limit = 4;
 /// A paired base takes the dense product for every chunk p up to dense_chunk_limit while n stays
 /// within this: its (m / 2)^2 p multiply-adds a half beat the lookups of H_m on chunks that
 /// short up to 124 * 4 (0.95 of their time), and tie with them above (148 * 4, 164 * 4), where A's
-/// columns, each sign repeated p times, would take 110 KiB. Bases whose quarter has a circulant
-/// core take the bordered kernel instead past bordered_paired_dense_limit (hadamard_base).
+/// columns, each sign repeated p times, would take 110 KiB.
 constexpr std::size_t dense_paired_limit = 512;
 
 /// The longest half of a paired product: the rows of its columns.
@@ -55,6 +54,14 @@ constexpr std::size_t dense_paired_half_limit = dense_paired_limit / 2;
 /// n * m multiply-adds stay within this: 44 * 2 and 68 * 1 past 64 elements, in 0.73 and 0.84 of
 /// the lookups' time; 44 * 4 (7744) only tied with them, 92 * 1 and 68 * 2 were slower.
 constexpr std::size_t dense_unpaired_limit = 4624;  // 68 * 1: 68 rows times 68 columns
+
+/// A paired base whose quarter has a bordered circulant plan (bordered_circulant.hpp) keeps the
+/// dense product only while n * m stays within this, and takes that plan past it. On Zen 3
+/// (AVX2), the bordered kernel against the dense product in two runs: 76 * 4 (n * m = 23104)
+/// 1.17-1.21 times its time, 108 * 2 1.10-1.11, 84 * 4 1.12-1.15; 124 * 2 (30752) 0.95-0.99,
+/// 148 * 2 0.87-0.90, 196 * 1 0.79-0.81, 108 * 4 0.84-0.87, 124 * 4 0.77-0.79
+/// (docs/performance.md). Its fixed costs lose at p = 1 below (148 * 1: 1.13).
+constexpr std::size_t dense_paired_bordered_limit = 28224;  // 84 * 4: 336 rows times 84 columns
 
 /// The longest row of an unpaired dense product (p <= 4, so n^2 <= 4 n m).
 constexpr std::size_t dense_unpaired_row_limit = 136;
@@ -66,15 +73,17 @@ static_assert(dense_unpaired_row_limit * dense_unpaired_row_limit >=
 constexpr std::size_t dense_output_limit =
     dense_paired_limit > dense_unpaired_row_limit ? dense_paired_limit : dense_unpaired_row_limit;
 
-/// Whether the float transform of m * 2^log2p (a base of the paired form or not, m >= 12) is one
-/// dense product: every n up to dense_fwht_limit, and short chunks of a base up to
-/// dense_paired_limit (paired) or dense_unpaired_limit (not). Holds for every log2p below one
-/// that it holds for.
-constexpr bool dense_product_applies(std::size_t m, std::size_t log2p, bool paired) {
+/// Whether the float transform of m * 2^log2p (a base of the paired form or not, m >= 12; for a
+/// paired one, whether its quarter has a bordered circulant plan) is one dense product: every n
+/// up to dense_fwht_limit, and short chunks of a base up to dense_paired_limit (paired; also
+/// dense_paired_bordered_limit where bordered) or dense_unpaired_limit (not). Holds for every
+/// log2p below one that it holds for.
+constexpr bool dense_product_applies(std::size_t m, std::size_t log2p, bool paired, bool bordered) {
   const std::size_t n = m << log2p;
   if ((std::size_t{1} << log2p) > dense_chunk_limit) return false;
-  return n <= dense_fwht_limit ||
-         (paired ? n <= dense_paired_limit : n * m <= dense_unpaired_limit);
+  if (n <= dense_fwht_limit) return true;
+  if (!paired) return n * m <= dense_unpaired_limit;
+  return n <= dense_paired_limit && !(bordered && n * m > dense_paired_bordered_limit);
 }
 
 /// The longest row, or paired half, that keeps more partial sums (dense_partial_sums): such

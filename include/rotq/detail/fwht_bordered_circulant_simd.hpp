@@ -186,36 +186,29 @@ ROTQ_FORCEINLINE void apply_bordered_circulant_simd(const bordered_circulant_pla
                                                     float scale, float* work) {
   static_assert(std::is_same_v<typename Simd::scalar, float>, "the bordered kernel is for float");
   using reg = typename Simd::reg;
-  const std::size_t qp = plan.order() * p, set_size = plan.set_size(p);
-  const std::size_t sets = plan.paired() ? 2 : 1;
-  float* partial = work + sets * set_size;
-  float* x0 = partial + sets * bordered_sum_lanes;
+  const std::size_t qp = plan.order() * p, hp = qp + p;
+  const bordered_work w = bordered_work_layout(plan, work, p);
   if (!plan.paired()) {
-    float* const set[1] = {work};
-    bordered_fill_sets_simd<Simd>(set, qp, partial,
+    float* const set[1] = {w.sets[0]};
+    bordered_fill_sets_simd<Simd>(set, qp, w.partial[0],
                                   [&](std::size_t f, reg(&v)[1]) { simd_load(v[0], z + p + f); });
-    apply_bordered_set_simd<Simd>(plan, work, z, partial, p, scale, bordered_output_kind::whole, {},
-                                  y);
+    apply_bordered_set_simd<Simd>(plan, w.sets[0], z, w.partial[0], p, scale,
+                                  bordered_output_kind::whole, {}, y);
     return;
   }
-  const std::size_t hp = qp + p;
-  float *u = work, *v = work + set_size, *u0 = x0, *v0 = x0 + bordered_sum_lanes;
-  for (std::size_t e = 0; e < p; ++e) {
-    u0[e] = z[e] + z[hp + e];
-    v0[e] = z[e] - z[hp + e];
-  }
-  float* const pair_sets[2] = {u, v};
-  bordered_fill_sets_simd<Simd>(pair_sets, qp, partial, [&](std::size_t f, reg(&uv)[2]) {
+  float *u = w.sets[0], *v = w.sets[1];
+  bordered_pair_first_chunks(z, hp, p, w.x0[0], w.x0[1]);
+  bordered_fill_sets_simd<Simd>(w.sets, qp, w.partial[0], [&](std::size_t f, reg(&uv)[2]) {
     reg a, b;
     simd_load(a, z + p + f);
     simd_load(b, z + hp + p + f);
     uv[0] = a + b;
     uv[1] = a - b;
   });
-  const bordered_pair_sources pair{u, v, u0, v0};
-  apply_bordered_set_simd<Simd>(plan, u, u0, partial, p, scale, bordered_output_kind::paired_first,
-                                pair, y);
-  apply_bordered_set_simd<Simd>(plan, v, v0, partial + bordered_sum_lanes, p, scale,
+  const bordered_pair_sources pair{u, v, w.x0[0], w.x0[1]};
+  apply_bordered_set_simd<Simd>(plan, u, w.x0[0], w.partial[0], p, scale,
+                                bordered_output_kind::paired_first, pair, y);
+  apply_bordered_set_simd<Simd>(plan, v, w.x0[1], w.partial[1], p, scale,
                                 bordered_output_kind::paired_second, pair, y + hp);
 }
 

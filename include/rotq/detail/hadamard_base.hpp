@@ -187,23 +187,15 @@ struct hadamard_base {
       bordered_forward = bordered_circulant_plan(signs, m, false);
       bordered_transposed = bordered_circulant_plan(signs, m, true);
     }
-    for (std::size_t log2p = 0; takes_dense_product(log2p); ++log2p) {
+    const bool bordered_quarter = paired && bordered_forward.order() != 0;
+    for (std::size_t log2p = 0; dense_product_applies(m, log2p, paired, bordered_quarter);
+         ++log2p) {
       dense_forward.emplace_back(signs, m, paired, log2p, false);
       dense_transposed.emplace_back(signs, m, paired, log2p, true);
     }
   }
 
 private:
-  // Where dense_product_applies, but for a paired base with a bordered plan past
-  // bordered_paired_dense_limit, which takes that plan instead. Holds for every log2p below one
-  // that it holds for, as dense() needs.
-  bool takes_dense_product(std::size_t log2p) const {
-    const std::size_t n = order << log2p;
-    const bool bordered_instead =
-        paired && bordered_forward.order() != 0 && n * order > bordered_paired_dense_limit;
-    return dense_product_applies(order, log2p, paired) && !bordered_instead;
-  }
-
   void plan_both(const sign_matrix& planned, std::size_t planned_order) {
     const std::size_t group = best_group_size(planned_order);
     forward = make_base_group_plan(planned, planned_order, false, group);
