@@ -197,9 +197,10 @@ inline __attribute__((target("avx2,fma"))) void apply_base_lanes_avx2(
     apply_base_lanes<2>(plan, z, y, scale, input);
 }
 
-/// What the x86 back ends (fwht_avx2.hpp, fwht_avx512.hpp) derive from: apply_base_to hands
-/// float chunks of one or two elements to apply_base_lanes_avx2. The AVX-512 back end uses the
-/// AVX2 kernel too: a 512-bit one is not written, as no machine at hand could measure it.
+/// What the x86 back ends (fwht_avx2.hpp, fwht_avx512.hpp) derive from: apply_base_simd and
+/// apply_paired_base_simd hand float chunks of one or two elements to apply_base_lanes_avx2. The
+/// AVX-512 back end uses the AVX2 kernel too: a 512-bit one is not written, as no machine at hand
+/// could measure it.
 template <class T>
 struct lane_lookups_avx2 {
   static constexpr bool lane_lookups = std::is_same_v<T, float>;
