@@ -663,6 +663,15 @@ struct base_input {
   std::size_t twin = 0;  ///< 0 for the whole base
   bool differences = false;
   const T* subtract = nullptr;
+
+  /// The halves of the paired base whose 2 `half` elements lie at z: y_0 = A (z_0 + z_1) - 2 z_1
+  /// and y_1 = A (z_0 - z_1) - 2 z_0, each reading its columns from z.
+  ROTQ_FORCEINLINE static base_input sums_of(const T* z, std::size_t half) {
+    return {half, false, z + half};
+  }
+  ROTQ_FORCEINLINE static base_input differences_of(const T* z, std::size_t half) {
+    return {half, true, z};
+  }
 };
 
 /// Where a strip that holds both halves of a paired base (apply_paired_base_simd) writes the rows
@@ -969,7 +978,7 @@ ROTQ_FORCEINLINE void apply_base_strips(const base_group_plan& plan, const typen
   T* partial = simd_scratch<T, base_partial_sums>(m * Strip * width);
   const std::ptrdiff_t half = static_cast<std::ptrdiff_t>(input.twin);
   const half_steps steps = Halves == 2 ? half_steps{half, -half} : half_steps{};
-  const base_input<T> differences{input.twin, true, z};
+  const auto differences = base_input<T>::differences_of(z, input.twin);
 
   reg scale_lanes;
   simd_broadcast(scale_lanes, scale);
@@ -1052,7 +1061,8 @@ ROTQ_FORCEINLINE void apply_paired_base_simd(const base_group_plan& plan,
   using T = typename Simd::scalar;
   constexpr std::size_t width = simd_width<typename Simd::reg>;
   const std::size_t half = plan.order * p;
-  const base_input<T> sums{half, false, z + half}, differences{half, true, z};
+  const auto sums = base_input<T>::sums_of(z, half);
+  const auto differences = base_input<T>::differences_of(z, half);
   if constexpr (Simd::lane_lookups) {
     if (Simd::apply_base_by_lanes(plan, z, y, p, scale, sums)) {
       Simd::apply_base_by_lanes(plan, z, y + half, p, scale, differences);
